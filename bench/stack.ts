@@ -17,7 +17,7 @@ import { createHttpServer } from '../app/http.js';
 import { DEFAULT_XERO_BATCH_SIZE } from '../app/jobs/registry.js';
 import { createWorker } from '../app/bin/worker.js';
 import { createStores, type Stores } from '../app/store/index.js';
-import { openDatabase, type OpenedDatabase } from '../app/store/db.js';
+import { openDatabase, WORKER_POOL_SIZE, type OpenedDatabase } from '../app/store/db.js';
 import { createSecretBox } from '../app/security/secrets.js';
 import { createXeroClient } from '../app/clients/xero/index.js';
 import { createXenditClient } from '../app/clients/xendit/index.js';
@@ -217,6 +217,10 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
   const budget = createXeroBudget(database.db, clock, opts.xeroLimits ?? UNREACHED_XERO_LIMITS);
   const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget, now: clock });
   const xendit = createXenditClient({ apiUrl: sims.xenditUrl, logger });
+  // The worker on its own pool, as npm start runs it (inProcessWorkerRuntime in app/bin/bootstrap.ts).
+  const workerDb = database.openPool(WORKER_POOL_SIZE);
+  const workerBudget = createXeroBudget(workerDb, clock, opts.xeroLimits ?? UNREACHED_XERO_LIMITS);
+  const workerXero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: workerBudget, now: clock });
   // The baseline is the least a /pay can do: no budget bookkeeping in our database.
   const bareXero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget: unlimitedXeroBudget });
 
@@ -279,8 +283,8 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
 
   // A long lease: a compressed clock must not make a job look abandoned while it runs.
   const worker = createWorker({
-    stores,
-    xero,
+    stores: createStores(workerDb, box),
+    xero: workerXero,
     xendit,
     clock,
     logger,

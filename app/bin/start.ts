@@ -1,4 +1,4 @@
-import { alertMailWarning, boot, createLogger, SETUP_LINK_COMMAND } from './bootstrap.js';
+import { alertMailWarning, boot, createLogger, inProcessWorkerRuntime, SETUP_LINK_COMMAND } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { readPostmasterPid, pidState } from '../store/embedded/postmaster.js';
 import { portFree } from '../net.js';
@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const { config, logger } = runtime;
   const inProcessWorker = runtime.database.kind === 'embedded' || config.demo;
   const demoSetup = config.demo ? await setupDemo(runtime) : undefined;
-  const worker = inProcessWorker ? createWorker({ ...runtime, mailer: runtime.mailer ?? demoSetup?.mailer }) : undefined;
+  // Its own few connections (bin/bootstrap.ts): the web path keeps its pool to itself; both close with the database.
+  const workerRuntime = inProcessWorker ? inProcessWorkerRuntime(runtime) : undefined;
+  const worker = workerRuntime ? createWorker({ ...workerRuntime, mailer: runtime.mailer ?? demoSetup?.mailer }) : undefined;
   const mailWarning = alertMailWarning(config);
   if (mailWarning) logger.warn(mailWarning);
   // The demo shows its setup link on the home page and in the log. Elsewhere a working link to create
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
       console.log(`\n  ${'─'.repeat(60)}\n  First run: create the operator at ${setupUrl}\n  (one-time link, valid 24 hours)\n  ${'─'.repeat(60)}\n`);
   });
   worker?.start(config.workerPollMs, config.workerConcurrency);
-  const stopSchedules = worker ? startSchedules(runtime, worker) : () => undefined;
+  const stopSchedules = workerRuntime && worker ? startSchedules(workerRuntime, worker) : () => undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -13,8 +13,16 @@ export interface OpenedDatabase {
   db: Db;
   /** 'embedded': the installation's own server in DATA_DIR/pg; 'postgres': DATABASE_URL. */
   kind: 'postgres' | 'embedded';
+  /**
+   * Another pool of `poolSize` connections to the same database, closed by close() (before an
+   * embedded server stops): the in-process worker's, so its statements never queue the web path's.
+   */
+  openPool(poolSize: number): Db;
   close(): Promise<void>;
 }
+
+/** The in-process worker's connections (bin/start.ts): beside the web path's 10, well under max_connections=100. */
+export const WORKER_POOL_SIZE = 4;
 
 const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 
@@ -70,23 +78,38 @@ export async function openDatabase(opts: {
   if (opts.databaseUrl) {
     const db = connect(opts.databaseUrl, opts);
     if (opts.migrate !== false) await migrate(db);
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return withPools(opts.databaseUrl, db, 'postgres', opts);
   }
   const server = await useEmbeddedServer({ dataDir: opts.dataDir, ...(opts.logger ? { logger: opts.logger } : {}) });
   try {
     const db = connect(server.url, opts);
     if (opts.migrate !== false) await migrate(db);
-    return {
-      db,
-      kind: 'embedded',
-      close: async () => {
-        await db.destroy();
-        await server.close();
-      },
-    };
+    return withPools(server.url, db, 'embedded', { ...opts, after: () => server.close() });
   } catch (err) {
     await server.close();
     throw err;
   }
+}
+/** `db` and the pools opened beside it on `url`, all closed by close(), then `after` (the embedded server). */
+export function withPools(
+  url: string,
+  db: Db,
+  kind: OpenedDatabase['kind'],
+  opts: { onPoolError?: (err: Error) => void; after?: () => Promise<void> } = {},
+): OpenedDatabase {
+  const more: Db[] = [];
+  return {
+    db,
+    kind,
+    openPool(poolSize) {
+      const extra = connect(url, { poolSize, onPoolError: opts.onPoolError });
+      more.push(extra);
+      return extra;
+    },
+    close: async () => {
+      await Promise.all([db, ...more.splice(0)].map((d) => d.destroy()));
+      await opts.after?.();
+    },
+  };
 }
 export { EmbeddedDatabaseError } from './embedded/server.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { connect, migrate, type Db, type OpenedDatabase } from '../../app/store/db.js';
+import { connect, migrate, withPools, type Db, type OpenedDatabase } from '../../app/store/db.js';
 import { useEmbeddedServer, type EmbeddedServer } from '../../app/store/embedded/server.js';
 
 /**
@@ -84,15 +84,7 @@ export async function createPostgresDatabase(opts: { migrated?: boolean } = {}):
 /** A fresh, migrated database of its own, dropped on close. The engine argument is ignored: one per run. */
 export async function openTestDatabase(_engine?: Engine, poolSize = 25): Promise<OpenedDatabase> {
   const made = await createPostgresDatabase({ migrated: true });
-  const db = connect(made.url, { poolSize });
-  return {
-    db,
-    kind: ENGINE,
-    close: async () => {
-      await db.destroy();
-      await made.drop();
-    },
-  };
+  return withPools(made.url, connect(made.url, { poolSize }), ENGINE, { after: made.drop });
 }
 
 /** The test server must answer; under CI a missing server fails the run instead of skipping. */

@@ -38,7 +38,7 @@ export async function startDemo(db: Db, dataDir: string, port: number): Promise<
   const runtime: Runtime = {
     config,
     logger,
-    database: { db, kind: 'postgres', close: async () => undefined },
+    database: { db, kind: 'postgres', openPool: () => db, close: async () => undefined },
     stores,
     xeroBudget,
     xero: createXeroClient({
@@ -47,6 +47,7 @@ export async function startDemo(db: Db, dataDir: string, port: number): Promise<
       budget: xeroBudget,
       oauth: { clientId: oauth.clientId, clientSecret: oauth.clientSecret, tokens: stores.xeroTokens },
     }),
+    secretBox: box,
     xeroOAuth: createXeroOAuth({ ...oauth, loginUrl: config.xero.loginUrl, identityUrl: config.xero.identityUrl, apiUrl: config.xero.apiUrl }),
     xendit: createXenditClient({ apiUrl: config.xendit.apiUrl }),
     metrics: createMetrics({ source: stores.metrics, clock: systemClock, xeroLimits: config.xeroLimits }),
