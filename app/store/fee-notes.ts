@@ -3,6 +3,7 @@
  * withdrawal's (withdrawal-fees.ts) and an other balance movement's (other-movements.ts) are noted
  * alike, on columns of the same names (migrations 20261207T0902, 20261207T0916, 20261207T1100).
  */
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { insertJob, requeueOrRunAgain, type NewJobRow } from './job-rows.js';
 
@@ -42,4 +43,12 @@ export interface KeptFeeToRead {
   id: string;
   xenditTransactionId: string;
   reads: number;
+}
+
+/**
+ * A row no listing shows whose kept fee is to be read again by its id: not read yet, or read while its
+ * fee was not final and due again, a wait that doubles with each read (1, 2, 4, … days), at most `maxReads`.
+ */
+export function keptFeeReadDue(now: Date, maxReads: number) {
+  return sql<boolean>`(kept_fee_read_at is null or (kept_fee_reads < ${maxReads} and kept_fee_read_at + make_interval(days => power(2, greatest(kept_fee_reads, 1) - 1)::int) <= ${now}))`;
 }

@@ -9,7 +9,7 @@ import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
 import type { NewJobRow } from './jobs.js';
-import { noteFeeOn, requeueFor, type KeptFeeToRead } from './fee-notes.js';
+import { keptFeeReadDue, noteFeeOn, requeueFor, type KeptFeeToRead } from './fee-notes.js';
 import type { Database, OtherMovementState, OtherMovementsTable } from './schema.js';
 import type { Currency } from '../money.js';
 
@@ -237,16 +237,7 @@ export function createOtherMovementStore(db: Db) {
           .where('fee_returned', '=', false)
           .where('xero_fee_entry_id', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
-          // Not read yet, or read while its fee was not final and due again: a wait that doubles with each read (1, 2, 4, … days).
-          .where((eb) =>
-            eb.or([
-              eb('kept_fee_read_at', 'is', null),
-              eb.and([
-                eb('kept_fee_reads', '<', maxReads),
-                eb(sql<Date>`kept_fee_read_at + make_interval(days => power(2, greatest(kept_fee_reads, 1) - 1)::int)`, '<=', now),
-              ]),
-            ]),
-          )
+          .where(keptFeeReadDue(now, maxReads))
           // A row whose read failed was touched (keptFeeReadLater): it goes behind the rest.
           .orderBy('updated_at')
           .orderBy('moved_at')
