@@ -15,8 +15,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Currency } from '../money.js';
-import { feeTaxFromListing } from '../clients/xendit/transactions.js';
-import { CursorWalk } from '../clients/xendit/paging.js';
+import { feeTaxFromListing, listPaymentWindow } from '../clients/xendit/transactions.js';
 import type { FeeTaxLookup, FeeTaxQuery, XenditGateway, XenditInvoice, XenditPaymentTransaction } from '../clients/xendit/types.js';
 
 /** Fewer reads than this at once go one by one: a listing would read more than it saves. */
@@ -175,33 +174,8 @@ export function createXenditReads(
 
   async function listTransactions(secretKey: string, currency: Currency, from: number, to: number): Promise<Segment> {
     const listedAt = clock().getTime();
-    const rows = new Map<string, XenditPaymentTransaction>();
-    let complete = false;
-    let allRead = true;
-    let afterId: string | undefined;
-    const walk = new CursorWalk(TRANSACTION_PAGES);
-    for (let page = 0; page < TRANSACTION_PAGES; page++) {
-      const p = await xendit.listPaymentTransactions(secretKey, { currency, createdAfter: new Date(from), createdBefore: new Date(to), afterId });
-      // Started over or cut short by a cursor Xendit no longer holds (CursorWalk): not complete.
-      if (
-        walk.page(
-          p.transactions.map((t) => t.id),
-          p.hasMore,
-        ) === 'broken'
-      )
-        break;
-      const before = rows.size;
-      for (const t of p.transactions) rows.set(t.id, t);
-      allRead &&= p.allRead;
-      if (!p.hasMore) {
-        // Complete only if no page left a row out: a row not read could be the second one that fits.
-        complete = allRead;
-        break;
-      }
-      if (rows.size === before || !p.lastId) break;
-      afterId = p.lastId;
-    }
-    return { from, to, rows: [...rows.values()], complete, listedAt, until: listedAt + KEEP_MS };
+    const { rows, complete } = await listPaymentWindow(xendit, secretKey, { currency, from, to }, TRANSACTION_PAGES);
+    return { from, to, rows, complete, listedAt, until: listedAt + KEEP_MS };
   }
 
   return { getInvoices, getFeeTaxes };

@@ -9,8 +9,7 @@
  * What the listing does not settle (not in it, two that fit, paid outside the range) is read alone, as before.
  */
 import type { Currency } from '../money.js';
-import { feeTaxFromListing } from '../clients/xendit/transactions.js';
-import { CursorWalk } from '../clients/xendit/paging.js';
+import { feeTaxFromListing, listPaymentWindow } from '../clients/xendit/transactions.js';
 import type { XenditInvoice, XenditPaymentTransaction } from '../clients/xendit/types.js';
 import type { ReportDeps } from './rows.js';
 import type { ReportKey, TransactionOf, XenditAccounts } from './xendit-accounts.js';
@@ -73,31 +72,6 @@ export function transactionReader(deps: ReportDeps, accounts: XenditAccounts, pa
 
 /** The account's payments in `currency` created in [from, to]; null when Xendit refused the key (each is then asked, and refused, alone). */
 async function list(deps: ReportDeps, accounts: XenditAccounts, key: ReportKey, currency: Currency, from: number, to: number): Promise<Listing | null> {
-  const got = await accounts.one(key, 'payment transactions', async () => {
-    const rows = new Map<string, XenditPaymentTransaction>();
-    let allRead = true;
-    let afterId: string | undefined;
-    const walk = new CursorWalk(PAGES[key.mode]);
-    for (let page = 0; page < PAGES[key.mode]; page++) {
-      const p = await deps.xendit.listPaymentTransactions(key.key, { currency, createdAfter: new Date(from), createdBefore: new Date(to), afterId });
-      // Started over or cut short by a cursor Xendit no longer holds (CursorWalk): not complete.
-      if (
-        walk.page(
-          p.transactions.map((t) => t.id),
-          p.hasMore,
-        ) === 'broken'
-      )
-        break;
-      const before = rows.size;
-      for (const t of p.transactions) rows.set(t.id, t);
-      allRead &&= p.allRead;
-      // Complete only if no page left a row out: a row not read could be the second one that fits.
-      if (!p.hasMore) return { rows, complete: allRead };
-      // A page of nothing new: the cursor was not honoured, what is left stays unread.
-      if (rows.size === before || !p.lastId) break;
-      afterId = p.lastId;
-    }
-    return { rows, complete: false };
-  });
-  return got ? { from, to, rows: [...got.value.rows.values()], complete: got.value.complete } : null;
+  const got = await accounts.one(key, 'payment transactions', () => listPaymentWindow(deps.xendit, key.key, { currency, from, to }, PAGES[key.mode]));
+  return got ? { from, to, rows: got.value.rows, complete: got.value.complete } : null;
 }

@@ -251,3 +251,38 @@ function minorOrNull(value: number, currency: Currency): number | null {
     return null;
   }
 }
+
+/**
+ * Every PAYMENT transaction of `currency` created in [from, to], at most `maxPages` pages: `complete`
+ * only when the list was read to its end and no page left a row out (a row not read could be the
+ * second one that fits). A walk Xendit started over or cut short (CursorWalk), or a page of nothing
+ * new (the cursor not honoured), ends it incomplete.
+ */
+export async function listPaymentWindow(
+  xendit: Pick<XenditGateway, 'listPaymentTransactions'>,
+  secretKey: string,
+  q: { currency: Currency; from: number; to: number },
+  maxPages: number,
+): Promise<{ rows: XenditPaymentTransaction[]; complete: boolean }> {
+  const rows = new Map<string, XenditPaymentTransaction>();
+  let allRead = true;
+  let afterId: string | undefined;
+  const walk = new CursorWalk(maxPages);
+  for (let page = 0; page < maxPages; page++) {
+    const p = await xendit.listPaymentTransactions(secretKey, { currency: q.currency, createdAfter: new Date(q.from), createdBefore: new Date(q.to), afterId });
+    if (
+      walk.page(
+        p.transactions.map((t) => t.id),
+        p.hasMore,
+      ) === 'broken'
+    )
+      break;
+    const before = rows.size;
+    for (const t of p.transactions) rows.set(t.id, t);
+    allRead &&= p.allRead;
+    if (!p.hasMore) return { rows: [...rows.values()], complete: allRead };
+    if (rows.size === before || !p.lastId) break;
+    afterId = p.lastId;
+  }
+  return { rows: [...rows.values()], complete: false };
+}
