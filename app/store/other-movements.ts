@@ -222,7 +222,7 @@ export function createOtherMovementStore(db: Db) {
     /**
      * Up to `limit` of the merchant's rows marked off, sent back (REVERSED), that moved before
      * `before` (no listing shows them any more), may still have a fee Xendit kept to book (none booked,
-     * none given back, never queued for it) and were not read again by their id yet, as a
+     * none given back, never queued for it) and are due a read by their id (keptFeeReadDue), as a
      * withdrawal's (withdrawal-fees.ts keptFeeToRead; jobs/sync/unlisted-rows.ts).
      */
     keptFeeToRead: async (merchantId: string, before: Date, limit: number, now: Date, maxReads: number): Promise<KeptFeeToRead[]> =>

@@ -50,7 +50,7 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
     /**
      * Up to `limit` of the merchant's rows reversed before `before` (made before it too), no listing
      * shows any more, that may still have a fee Xendit kept to book (none booked, none given back,
-     * never queued for it) and were not read again by their id yet (jobs/sync/unlisted-rows.ts).
+     * never queued for it) and are due a read by their id (keptFeeReadDue; jobs/sync/unlisted-rows.ts).
      */
     keptFeeToRead: async (merchantId: string, before: Date, limit: number, now: Date, maxReads: number): Promise<KeptFeeToRead[]> =>
       (
