@@ -18,7 +18,18 @@
  */
 import { toDecimal, type Currency } from '../money.js';
 import { dateIn, zoneFor } from '../jobs/sync/org-date.js';
-import { format, hundredths, movedByLock, readPagesPerCurrency, unreadRows, utcWindow, type ClearingEntry, type ReportDeps, type ReportRow } from './rows.js';
+import {
+  format,
+  hundredths,
+  lockedOutRow,
+  movedByLock,
+  readPagesPerCurrency,
+  unreadRows,
+  utcWindow,
+  type ClearingEntry,
+  type ReportDeps,
+  type ReportRow,
+} from './rows.js';
 import type { XenditAccounts } from './xendit-accounts.js';
 import { movementReference } from '../jobs/sync/record-other-movement.js';
 import { movementFeeReference } from '../jobs/sync/movement-fee.js';
@@ -187,9 +198,19 @@ function reversedRow(
   const backOn = feeDays.get(movementFeeReturnReference(m.id));
   const feeBack = given && (backOn && movedByLock(booked.lock, given, backOn) ? backOn : given);
   const late = feeBack && m.fee && billingAt(new Date(m.created)) !== 'invoiced' ? m.fee : 0;
-  const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}${late ? `, its fee (${toDecimal(late, m.currency)}) kept then, given back on ${feeBack}` : ''}`;
+  // Given back on a day Xero had locked by the time it was booked back: that day shows it, uncounted.
+  const lockedBack = late && given && feeBack !== given ? `its entry back dated ${feeBack} in Xero: that day was locked` : '';
+  const way = `${m.type} ${m.id} ${m.amount < 0 ? 'out of' : 'into'} the Xendit balance on ${out}, sent back (REVERSED) on ${back}${
+    late
+      ? `, its fee (${toDecimal(late, m.currency)}) kept then, given back on ${given ?? feeBack}${lockedBack ? ` (${lockedBack}${inRange(feeBack) ? '' : ', counted there'})` : ''}`
+      : ''
+  }`;
   if (!sent) return sentBackFirst(m, { out, back, way, kept, left, inRange, feeBack }, mine, booked, claimed, billingAt, feeDays);
   const xendit = hundredths(toDecimal((inRange(out) ? left : 0) + (inRange(back) ? -left - kept - late : 0) + (inRange(feeBack) ? late : 0), m.currency));
+  if (lockedBack && !mine.length && xendit === 0n && inRange(given) && !inRange(feeBack)) {
+    const what = `${m.type} ${m.id}: its fee (${toDecimal(late, m.currency)}) kept at the reversal on ${back}, given back on ${given}`;
+    return { xendit: 0n, xero: 0n, rows: [lockedOutRow(given!, null, m.currency, hundredths(toDecimal(late, m.currency)), what, feeBack!)] };
+  }
   // Settled by a person's Retry, its entry voided by them: nothing left to book back.
   const settled = row?.reversedAt && row.state === 'recorded' && !row.xeroReversalEntryId;
   if (!mine.length && (!stored || settled || xendit === 0n)) return undefined;

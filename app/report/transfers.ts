@@ -232,7 +232,13 @@ export async function transferRows(
   const movedTo = (happened: string, booked: string | undefined) => (booked && movedByLock(lock, happened, booked) ? booked : happened);
   const ids = new Set([...transfers.keys(), ...backs.keys()]);
   for (const [id, x] of seen)
-    if (inRange(x.out) || inRange(x.back) || (x.feeBack && inRange(movedTo(x.feeBack, feeBackOn.get(id)))) || (x.back && !everBooked.has(id) && fees.has(id)))
+    if (
+      inRange(x.out) ||
+      inRange(x.back) ||
+      inRange(x.feeBack) ||
+      (x.feeBack && inRange(movedTo(x.feeBack, feeBackOn.get(id)))) ||
+      (x.back && !everBooked.has(id) && fees.has(id))
+    )
       ids.add(id);
   for (const id of ids) {
     const found = transfers.get(id) ?? [];
@@ -249,6 +255,7 @@ export async function transferRows(
     const elsewhere = [
       x && inRange(x.out) && !inRange(out) ? `left on ${x.out}; its bank transfer is dated ${out} in Xero` : '',
       x?.back && inRange(x.back) && !inRange(returned) ? `came back on ${x.back}; its transfer back is dated ${returned} in Xero` : '',
+      x?.feeBack && inRange(x.feeBack) && !inRange(feeReturned) ? `its fee's entry back (given back on ${x.feeBack}) is dated ${feeReturned} in Xero` : '',
     ].filter(Boolean);
     const account = x ? accounts.keyOf(id) : undefined;
     // Sent back before the gateway booked it, its fee kept: record-withdrawal books that fee alone.
@@ -267,11 +274,12 @@ export async function transferRows(
     }
     if (x && !listed && elsewhere.length) {
       const size = hundredths(toDecimal(x.w.amount, x.w.currency));
-      const amount = (inRange(x.out) ? -size : 0n) + (x.back && inRange(x.back) ? size : 0n);
+      const feeBack = inRange(x.feeBack) ? hundredths(toDecimal(feeKept(billingAt, { ...x.w, feeBack: false }), x.w.currency)) : 0n;
+      const amount = (inRange(x.out) ? -size : 0n) + (x.back && inRange(x.back) ? size : 0n) + feeBack;
       rows.push(
         row(
           account,
-          inRange(x.out) ? x.out : x.back!,
+          [x.out, x.back, x.feeBack].find(inRange)!,
           x.w.currency,
           format(amount),
           null,
@@ -284,6 +292,7 @@ export async function transferRows(
     const moved = [
       listed && out !== x!.out && inRange(out) ? `left on ${x!.out}, booked on ${out}` : '',
       listed && returned !== x!.back && inRange(returned) ? `came back on ${x!.back}, booked on ${returned}` : '',
+      listed && feeReturned !== x!.feeBack && inRange(feeReturned) ? `its fee given back on ${x!.feeBack}, booked back on ${feeReturned}` : '',
     ].filter(Boolean);
     // Xendit's side in this range: out on the day it left, back in on the day the bank returned it
     // (less a fee Xendit kept: payoutFee in clients/xendit/payout-fee.ts reads which).
@@ -311,7 +320,7 @@ export async function transferRows(
         : listed?.back
           ? `withdrawal ${id} sent back by the bank on ${x!.back} (REVERSED at Xendit); in Xero in this range: ${
               [found.length ? 'the transfer out' : '', back.length ? 'the transfer back' : ''].filter(Boolean).join(' and ') || 'nothing'
-            }${late ? `; its fee (${format(late)}), kept then, given back on ${feeReturned}${inRange(feeReturned) ? '' : ': counted there'}` : ''}${lockNote(moved, elsewhere)}`
+            }${late ? `; its fee (${format(late)}), kept then, given back on ${x!.feeBack}${inRange(feeReturned) || inRange(x!.feeBack) ? '' : ': counted there'}` : ''}${lockNote(moved, elsewhere)}`
           : xero === null
             ? `withdrawal ${id}: no bank transfer in Xero yet`
             : found.length > 1

@@ -165,6 +165,16 @@ describeEachDatabase('movement reversals in the report: each range counts what h
       const { got, why } = await counted(from, to, m.id);
       assert.deepEqual(got, [[shown], '0.00', true], why);
     }
+    // The locked day the fee came back says so (shown, not counted), alone and beside the reversal.
+    const locked = (await reportOf(given, given)).rows.filter((x) => x.note.includes(m.id));
+    assert.deepEqual(
+      locked.map((x) => [x.status, x.xenditAmount, x.xeroPayment, x.date]),
+      [['xendit_only', '5550.00', null, given]],
+      JSON.stringify(locked),
+    );
+    assert.match(locked[0]!.note, new RegExp(`given back on ${given}.*${open}.*locked`));
+    const both = (await reportOf(back, given)).rows.filter((x) => x.note.includes(m.id));
+    assert.match(both[0]!.note, new RegExp(`given back on ${given}.*${open}.*locked`), JSON.stringify(both));
   });
 
   it('the fee Xendit kept booked alone, given back days later, not booked back yet: the give-back day counts it, not in Xero', async () => {

@@ -218,6 +218,16 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
       const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
       assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [[shown], '0.00', true], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
     }
+    // The locked day the fee came back says so (shown, not counted), alone and beside the reversal.
+    const locked = (await reportOf(given, given)).rows.filter((x) => x.note.includes(w.id));
+    assert.deepEqual(
+      locked.map((x) => [x.status, x.xenditAmount, x.xeroPayment, x.date]),
+      [['xendit_only', '5550.00', null, given]],
+      JSON.stringify(locked),
+    );
+    assert.match(locked[0]!.note, new RegExp(`given back on ${given}.*${open}.*locked`));
+    const both = (await reportOf(back, given)).rows.filter((x) => x.note.includes(w.id));
+    assert.match(both[0]!.note, new RegExp(`given back on ${given}.*${open}.*locked`), JSON.stringify(both));
   });
 
   // Sent back days after it left, before the gateway booked it: nothing in Xero follows what left and
