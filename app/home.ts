@@ -60,7 +60,7 @@ export function homeRouter(config: Config, demo: DemoHome | undefined, sess: Ses
   });
   if (demo?.reset) {
     const reset = demo.reset;
-    router.post(DEMO_RESET_PATH, express.urlencoded({ extended: false, limit: '4kb' }), sess.load, sess.verifyCsrf, async (_req, res) => {
+    router.post(DEMO_RESET_PATH, express.urlencoded({ extended: false, limit: '4kb', inflate: false }), sess.load, sess.verifyCsrf, async (_req, res) => {
       await reset();
       res.redirect(303, paths.home);
     });

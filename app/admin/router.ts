@@ -19,6 +19,7 @@ import { FEE_REPORT_URL, feeBillsRouter } from './fee-bills/controller.js';
 import { DISPUTE_REPORT_URL, disputesRouter } from './disputes/controller.js';
 import { reviewRouter } from './review/controller.js';
 import { isUuid } from '../security/uuid.js';
+import { identityBodiesOnly } from '../security/body-encoding.js';
 
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
@@ -26,8 +27,9 @@ export function adminRouter(deps: AdminDeps): Router {
 
   // Form bodies up to 16 kB, except Xendit reports' uploads (their routes parse their own). The byte
   // cap bounds the work; the field count allows the settings form with all 80 payment channels
-  // ticked and a payment service offered to every branding theme of an organisation.
-  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
+  // ticked and a payment service offered to every branding theme of an organisation. Never
+  // compressed (identityBodiesOnly): the caps are on the bytes that arrive.
+  const smallForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200, inflate: false });
   const uploads = [FEE_REPORT_URL, DISPUTE_REPORT_URL];
   const forms: express.RequestHandler = (req, res, next) => {
     // The path as routing sees it (an absolute-form request target's too), under this mount.
@@ -39,7 +41,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.locals.i18n = deps.i18n;
     next();
   };
-  router.use(paths.admin, translations, forms, sess.load, (req, res, next) => {
+  router.use(paths.admin, translations, identityBodiesOnly, forms, sess.load, (req, res, next) => {
     res.set('Cache-Control', 'no-store');
     res.locals.xeroOAuthEnabled = Boolean(deps.xeroOAuth);
     const lang = adminLang(req, res);

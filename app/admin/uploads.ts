@@ -17,7 +17,8 @@ export const UPLOAD_BUSY_RETRY_SECONDS = 5;
 /**
  * A body that says it is no larger than the admin's other forms (totals typed in, a short report)
  * takes no slot: it costs no more than they do. The parser reads no more than the Content-Length
- * said (nor does Node), so a body cannot claim to be small and be large.
+ * said (nor does Node), so a body cannot claim to be small and be large: a compressed body, which
+ * would grow past what it said once inflated, is refused before the gate (security/body-encoding.ts).
  */
 export const SMALL_UPLOAD_BYTES = 16 * 1024;
 

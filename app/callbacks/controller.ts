@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from 'pino';
 import { acceptCallback, acceptDisputeWebhook, acceptRefundWebhook, authenticateCallback } from './service.js';
 import type { CallbackTokenCache } from './token-cache.js';
+import { createMerchantIds } from './merchant-ids.js';
 import { callbackRefusalOf, type Metrics } from '../metrics/index.js';
 import { isUuid } from '../security/uuid.js';
 import { unstorableReason } from '../security/body-bounds.js';
@@ -60,9 +61,13 @@ export function callbackRouter(deps: CallbackDeps): Router {
   // token the cache knows accepted; only its database reads are refused (429: Xendit retries).
   // Per merchant URL and client: one merchant's refusals (a token regenerated at Xendit and not
   // here, a merchant removed) from Xendit's few addresses must not hold up the others' callbacks.
-  // Per client alone, ten times as many: the bound on one client trying many merchant ids.
+  // Per client alone, ten times as many: the bound on one client trying many merchant ids. That
+  // one holds up only ids that are no merchant's (merchantIds, read once per few seconds and only
+  // for a client past it): anyone's own Xendit account can send test callbacks to made-up ids here
+  // from the addresses Xendit sends every merchant's from, and must not stop those.
   const refusals = deps.refusals?.perUrl ?? createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute, windowSeconds: 60 });
   const refusalsPerClient = deps.refusals?.perClient ?? createBurstLimiter({ clock: deps.clock, limit: deps.failuresPerMinute * 10, windowSeconds: 60 });
+  const merchantIds = createMerchantIds({ load: () => deps.stores.merchants.ids(), clock: deps.clock });
   // A refusal (any step, body parsing included) is counted where the router hands it on.
   const countRefusal: ErrorRequestHandler = (err, _req, _res, next) => {
     deps.metrics?.callback(callbackRefusalOf(err));
@@ -80,9 +85,15 @@ export function callbackRouter(deps: CallbackDeps): Router {
       throw new NotFoundJson('unknown merchant');
     }
     const url = `${client}:${merchantId}`;
-    const beforeRead = () => {
-      const wait = refusals.spent(url) ?? refusalsPerClient.spent(client);
-      if (wait !== null) throw new TooManyRequests(`callback refusals from ${client}`, wait);
+    const refuse = (wait: number) => {
+      throw new TooManyRequests(`callback refusals from ${client}`, wait);
+    };
+    // A promise only for a client past its count, while which merchants exist is asked.
+    const beforeRead = (): void | Promise<void> => {
+      const wait = refusals.spent(url);
+      if (wait !== null) return refuse(wait);
+      const clientWait = refusalsPerClient.spent(client);
+      if (clientWait !== null) return merchantIds.has(merchantId).then((known) => void (known || refuse(clientWait)));
     };
     try {
       res.locals.merchantId = await authenticateCallback(tokens, merchantId, req.get('x-callback-token'), beforeRead);

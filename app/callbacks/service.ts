@@ -25,7 +25,7 @@ export async function authenticateCallback(
   tokens: CallbackTokenCache,
   merchantId: string,
   token: string | undefined,
-  beforeRead?: () => void,
+  beforeRead?: () => void | Promise<void>,
 ): Promise<string> {
   const verdict = isUuid(merchantId) ? await tokens.check(merchantId, token, beforeRead) : 'unknown';
   if (verdict === 'unknown') throw new NotFoundJson('unknown merchant');

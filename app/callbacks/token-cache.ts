@@ -83,7 +83,7 @@ export function createCallbackTokenCache(deps: {
      * 'unknown' merchant, or whether `given` is its token ('' never matches). `beforeRead` runs
      * just before the database would be asked (a per-client limit may throw there).
      */
-    async check(merchantId: string, given: string | undefined, beforeRead?: () => void): Promise<'unknown' | boolean> {
+    async check(merchantId: string, given: string | undefined, beforeRead?: () => void | Promise<void>): Promise<'unknown' | boolean> {
       const now = deps.clock().getTime();
       const hit = cache.get(merchantId);
       const ok = (token: string) => Boolean(given) && token !== '' && safeEqual(given!, token);
@@ -95,7 +95,9 @@ export function createCallbackTokenCache(deps: {
       const key = refusedKey(merchantId, given);
       const known = refused.get(key);
       if (known && known.until > now) return known.verdict;
-      beforeRead?.();
+      // Awaited only when it returns a promise: a check that needs nothing more starts its read now.
+      const asking = beforeRead?.();
+      if (asking) await asking;
       const before = forgets;
       const { token, current } = await shared(merchantId);
       const verdict = token === undefined ? 'unknown' : ok(token);

@@ -324,6 +324,11 @@ export function createMerchantStore(db: Db, box: SecretBox) {
       return row.callback_token_enc ? box.open(row.callback_token_enc, sealedAt('callback_token_enc', id)) : '';
     },
 
+    /** Every merchant's id and nothing else: which callback URLs name a merchant (callbacks/merchant-ids.ts). */
+    async ids(): Promise<string[]> {
+      return (await db.selectFrom('merchants').select('id').execute()).map((r) => r.id);
+    },
+
     /** The pay click's lookup: merchant and clearing accounts in one round trip. */
     async list(): Promise<Merchant[]> {
       return withClearing(await db.selectFrom('merchants').selectAll().orderBy('created_at').execute());

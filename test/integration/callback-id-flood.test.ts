@@ -76,6 +76,68 @@ describeEachDatabase('callbacks to ids that are no merchant id', ({ db }) => {
     assert.ok(longest() < 4_000, `a log line of ${longest()} characters`);
   });
 
+  it("refusals for ids that are no merchant's do not hold up a merchant's callbacks from the same address (Xendit's), while those ids stay bounded unread", async () => {
+    h = await createHarness(db());
+    // Reads of the merchant's token, and of which merchants exist, counted.
+    const merchants = h.stores.merchants;
+    const reads = { token: 0, ids: 0 };
+    const stores = {
+      ...h.stores,
+      merchants: {
+        ...merchants,
+        callbackToken: (id: string) => (reads.token++, merchants.callbackToken(id)),
+        ids: () => (reads.ids++, merchants.ids()),
+      },
+    };
+    const tokens = createCallbackTokenCache({ load: (id) => stores.merchants.callbackToken(id), clock: h.clock });
+    // One refusal per merchant URL and client a minute; ten per client.
+    const app = express()
+      .set('trust proxy', 1)
+      .use(callbackRouter({ stores, clock: h.clock, failuresPerMinute: 1, tokens }))
+      .use(errorHandler(pino({ level: 'silent' })));
+    const post = (path: string, token: string, ip = '203.0.113.50') =>
+      request(app)
+        .post(path)
+        .set('X-Forwarded-For', ip)
+        .set('x-callback-token', token)
+        .type('json')
+        .send({ id: 'inv-1', external_id: 'nobody', status: 'PENDING' });
+    // Anyone with a Xendit account of their own points its callback URL at made-up ids here: Xendit
+    // sends those test callbacks from the addresses it sends every merchant's from.
+    for (let i = 0; i < 5; i++) await post(`/callbacks/xendit/${randomUUID()}${kinds[i % 3]}`, 'their-own-token').expect(404);
+    for (let i = 0; i < 5; i++) await post(`/callbacks/xendit/not-a-merchant-${i}`, 'their-own-token').expect(404);
+    assert.equal(reads.token, 5);
+    // The merchant's callback (its token not read in this process yet) is still read and taken.
+    await post(h.callbackPath, h.merchant.callbackToken).expect(200);
+    assert.equal(reads.token, 6);
+    // Made-up ids from that address are refused unread past the count: one read of which merchants
+    // exist for the window, none per id.
+    for (let i = 0; i < 5; i++) await post(`/callbacks/xendit/${randomUUID()}`, 'their-own-token').expect(429);
+    await post('/callbacks/xendit/not-a-merchant', 'their-own-token').expect(429);
+    assert.equal(reads.token, 6);
+    assert.ok(reads.ids <= 1, `merchant ids read ${reads.ids} times`);
+    // A wrong token at the merchant's URL is still counted per merchant URL and client: one, then 429 unread.
+    await post(h.callbackPath, 'a-wrong-token').expect(401);
+    await post(h.callbackPath, 'another-wrong-token').expect(429);
+    assert.equal(reads.token, 7);
+    // Its right token is still taken (remembered).
+    await post(h.callbackPath, h.merchant.callbackToken).expect(200);
+    // A merchant added meanwhile is let through once which merchants exist is read again (seconds
+    // later), not refused for the rest of the minute.
+    const added = await h.stores.merchants.add({
+      name: 'Warung Baru',
+      shortCode: `!N${randomUUID().slice(0, 6)}`,
+      xero: { clientId: 'new', clientSecret: 'new-secret', tenantId: '' },
+      xenditSecretKey: 'xnd_development_new',
+      callbackToken: 'new-token',
+      clearingAccountId: 'acc-new',
+    });
+    h.clock.advance(10_000);
+    await post(`/callbacks/xendit/${added.id}`, 'new-token').expect(200);
+    await post(`/callbacks/xendit/${randomUUID()}`, 'their-own-token').expect(429);
+    assert.equal(reads.token, 8);
+  });
+
   it('request headers of any length are logged cut short: Node takes 16 kB of them from anyone', async () => {
     h = await createHarness(db());
     const lines: string[] = [];

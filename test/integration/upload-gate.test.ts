@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
@@ -212,6 +213,69 @@ describeEachDatabase('Xendit report uploads: who gets a body read, and how many 
     await taken;
     holdRead = false;
     assert.equal(slots.inUse(), 0, 'the slot of an upload gone before its gate is given back');
+    await owner.post(preview()).type('form').send({ _csrf: csrf(), report: REPORT }).expect(200);
+  });
+
+  it('a compressed body is refused unread (415, a page saying to send it as the browser does), whatever length it says: it would take no slot and grow past it', async () => {
+    const slots = createUploadSlots();
+    const held = [slots.take('merchant-x')!, slots.take('merchant-y')!];
+    const app = createApp({ ...h.deps, uploads: slots });
+    h.serve(app);
+    const owner = await signedIn(app, 'a@toko.test');
+    const { csrf } = await page(owner, feeBills());
+    // The session's cookie, for bodies sent by hand (superagent would re-encode a Buffer as a form).
+    const login = await request(app).get(paths.adminLogin).expect(200);
+    const first = String(login.headers['set-cookie']?.[0] ?? '').split(';')[0];
+    const signed = await request(app)
+      .post(paths.adminLogin)
+      .set('Cookie', first)
+      .type('form')
+      .send({ _csrf: csrfOf(login.text), email: 'a@toko.test', password: PASSWORD })
+      .expect(303);
+    const cookie = String(signed.headers['set-cookie']?.[0] ?? '').split(';')[0];
+    const token = csrfOf((await request(app).get(feeBills()).set('Cookie', cookie).expect(200)).text);
+    const url = new URL(h.baseUrl);
+    const post = (path: string, encoding: string, body: Buffer) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path,
+            headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': encoding, 'content-length': String(body.length) },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode!, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    const form = new URLSearchParams({ _csrf: token, report: REPORT }).toString();
+    assert.ok(form.length > 16 * 1024);
+    const encodings = { gzip: gzipSync(form), br: brotliCompressSync(form), deflate: deflateSync(form), GZip: gzipSync(form) };
+    for (const [encoding, sent] of Object.entries(encodings)) {
+      // Under the 16 kB that takes no slot, so the gate let it in while every slot was held.
+      assert.ok(sent.length < 16 * 1024, `${encoding}: ${sent.length} bytes`);
+      for (const path of [preview(), book(), disputes()]) {
+        const res = await post(path, encoding, sent);
+        assert.equal(res.status, 415, `${encoding} ${path}: ${res.status}`);
+        assert.equal(cheerio.load(res.text)('h1').text().trim(), 'Compressed forms are not accepted');
+      }
+    }
+    // The admin's other forms too: their 16 kB bound is on the bytes that arrive.
+    assert.equal((await post(paths.adminLogout, 'gzip', gzipSync(`_csrf=${token}`))).status, 415);
+    await request(app).get(feeBills()).set('Cookie', cookie).expect(200);
+    assert.equal(slots.inUse(), 2);
+    assert.equal((await h.stores.feeBills.forMerchant(h.merchant.id)).length, 0);
+    // Sent as browsers send forms (identity, said or not), the same report is read once a slot is free.
+    held.forEach((free) => free());
+    assert.equal((await post(preview(), 'identity', Buffer.from(form))).status, 200);
     await owner.post(preview()).type('form').send({ _csrf: csrf(), report: REPORT }).expect(200);
   });
 

@@ -15,7 +15,7 @@ export const DISPUTE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/disputes\/report\
 
 export function disputesRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const body = uploadBody(express.urlencoded({ extended: false, limit: DISPUTE_REPORT_LIMIT, parameterLimit: 10 }));
+  const body = uploadBody(express.urlencoded({ extended: false, limit: DISPUTE_REPORT_LIMIT, parameterLimit: 10, inflate: false }));
   // Who may upload (owners, operators) before the body is read, and one upload read at a time (uploads.ts).
   const gate = uploadGate(deps.uploads, deps.uploadPace, adminErrors(deps.logger), (req, res) =>
     merchantToChange(deps, signedIn(res), String(req.params.merchantId)),

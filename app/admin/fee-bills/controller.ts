@@ -25,7 +25,7 @@ export const FEE_REPORT_URL = /^\/admin\/merchants\/[^/]+\/fee-bills\/(preview|b
 
 export function feeBillsRouter(deps: AdminDeps, sess: Sessions): Router {
   const router = Router();
-  const parse = uploadBody(express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10 }));
+  const parse = uploadBody(express.urlencoded({ extended: false, limit: FEE_REPORT_LIMIT, parameterLimit: 10, inflate: false }));
   // Who may book (owners, operators) before the body is read, and one upload read at a time (uploads.ts).
   const gate = uploadGate(deps.uploads, deps.uploadPace, adminErrors(deps.logger), (req, res) =>
     merchantToChange(deps, signedIn(res), String(req.params.merchantId)),
