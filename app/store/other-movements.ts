@@ -220,10 +220,12 @@ export function createOtherMovementStore(db: Db) {
       });
     },
     /**
-     * Up to `limit` of the merchant's rows marked off, sent back (REVERSED), that moved before
-     * `before` (no listing shows them any more), may still have a fee Xendit kept to book (none booked,
-     * none given back, never queued for it) and are due a read by their id (keptFeeReadDue), as a
-     * withdrawal's (withdrawal-fees.ts keptFeeToRead; jobs/sync/unlisted-rows.ts).
+     * Up to `limit` of the merchant's rows sent back (REVERSED) and done with, marked off (nothing
+     * booked) or recorded (booked and booked back: its fee may have been PENDING then), that moved
+     * before `before` (no listing shows them any more), may still have a fee Xendit kept to book (none
+     * booked or being sent, none given back, never queued for it) and are due a read by their id
+     * (keptFeeReadDue), as a withdrawal's (withdrawal-fees.ts keptFeeToRead, state reversed, covers both;
+     * jobs/sync/unlisted-rows.ts).
      */
     keptFeeToRead: async (merchantId: string, before: Date, limit: number, now: Date, maxReads: number): Promise<KeptFeeToRead[]> =>
       (
@@ -231,11 +233,12 @@ export function createOtherMovementStore(db: Db) {
           .selectFrom('other_movements')
           .select(['id', 'xendit_transaction_id', 'kept_fee_reads'])
           .where('merchant_id', '=', merchantId)
-          .where('state', '=', 'off')
+          .where('state', 'in', ['off', 'recorded'])
           .where('reversed_at', 'is not', null)
           .where('moved_at', '<', before)
           .where('fee_returned', '=', false)
           .where('xero_fee_entry_id', 'is', null)
+          .where('fee_attempt_at', 'is', null)
           .where('fee_kept_noted_at', 'is', null)
           .where(keptFeeReadDue(now, maxReads))
           // A row whose read failed was touched (keptFeeReadLater): it goes behind the rest.

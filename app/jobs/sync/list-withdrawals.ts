@@ -303,13 +303,16 @@ async function seen(deps: Deps, l: Listing, live: boolean, w: XenditWithdrawal):
  * A known row learns Xendit's fee once it is COMPLETED (PENDING while the payout is: "Fees are applied
  * once payouts are completed", docs.xendit.co/transaction-fees). Not one inside the amount after the
  * transfer went out with the whole amount: that transfer overstates the bank, a person's to mend,
- * told once (every run meets it again while the withdrawal is in the weeks read). One whose
- * transfer's outcome is unknown is noted: its job books the fee only if the transfer it finds
- * carried the rest (withdrawal-fee.ts feeToBook).
+ * told once (every run meets it again while the withdrawal is in the weeks read); unless the bank
+ * sent it back with Xendit keeping the fee: the transfer back moves the whole amount too, what came
+ * back is that less the fee, so the fee is noted and its job books it (withdrawal-fee.ts feeToBook).
+ * One whose transfer's outcome is unknown is noted: its job books the fee only if the transfer it
+ * finds carried the rest, or it came back with the fee kept.
  */
 async function feeLearnt(deps: Deps, known: Withdrawal, w: XenditWithdrawal, payload: JobPayload<'record-withdrawal'>): Promise<boolean> {
   if (!w.fee || known.fee > 0) return false;
-  if (w.feeInAmount && known.xeroBankTransferId) {
+  const keptAtReversal = w.status === 'REVERSED' && !w.feeBack;
+  if (w.feeInAmount && known.xeroBankTransferId && !keptAtReversal) {
     const told = await raiseAlert(deps, {
       merchantId: payload.merchantId,
       kind: 'withdrawalFeeNotBooked',

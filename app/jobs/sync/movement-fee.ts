@@ -32,17 +32,37 @@ export function movementEntryAmount(row: OtherMovement, billing: XenditFeeBillin
 }
 
 /**
+ * Money out's fee inside its amount whose entry carried the whole amount (sent before the fee was
+ * known, or by an earlier version): that entry took all that left Xendit's balance out of the
+ * clearing account already.
+ */
+export function movementCarriedWhole(row: OtherMovement): boolean {
+  const carried = row.entryAmount ?? (row.xeroBankTransactionId || row.attemptAt ? Math.abs(row.amount) : null);
+  return row.amount < 0 && row.feeInAmount && carried !== null && carried !== Math.abs(row.amount) - row.fee;
+}
+
+/**
  * The fee this movement still has to book in Xero (minor units; 0: none, booked, or on the month's
- * bill by `billing`). One inside money out's amount only when the entry carried the rest: one that
- * carried the whole amount (sent before the fee was known, or by an earlier version) took all that
- * left Xendit's balance out of the clearing account already.
+ * bill by `billing`). One inside money out's amount whose entry carried the whole amount
+ * (movementCarriedWhole) only once the movement came back with Xendit keeping the fee: until then the
+ * fee on top would count it twice; then what came back is the amount less the fee while the entry back
+ * carries the whole amount (movement-reversal.ts), so the fee is what leaves the clearing account for
+ * good, as it left the balance.
  */
 export function movementFeeToBook(row: OtherMovement, billing: XenditFeeBilling): number {
   // Reversed with its fee given back: none left to book (one booked already is booked back: movement-reversal.ts).
   if (row.fee <= 0 || row.xeroFeeEntryId || billing === 'invoiced' || (row.reversedAt && row.feeReturned)) return 0;
-  const carried = row.entryAmount ?? (row.xeroBankTransactionId || row.attemptAt ? Math.abs(row.amount) : null);
-  if (row.amount < 0 && row.feeInAmount && carried !== null && carried !== Math.abs(row.amount) - row.fee) return 0;
+  if (movementCarriedWhole(row) && !row.reversedAt) return 0;
   return row.fee;
+}
+
+/**
+ * The day the fee is booked on: the day it moved, or, its entry carrying the whole amount, the day it
+ * came back (the fee left the balance then: less came back), so the clearing account follows the
+ * balance on each day and the report counts the fee with the entry back.
+ */
+export function movementFeeDay(row: OtherMovement): Date {
+  return movementCarriedWhole(row) && row.reversedAt ? row.reversedAt : row.movedAt;
 }
 
 type FeeDeps = EntryDeps & { stores: { otherMovements: { noteFeeAttempt: (id: string, at: Date | null, now: Date) => Promise<boolean> } } };
@@ -53,7 +73,7 @@ export async function movementFeeOnce(deps: FeeDeps, merchant: Merchant, row: Ot
   return feeSpendOnce(deps, merchant, fee, clearing, {
     reference: movementFeeReference(row.xenditTransactionId),
     key: `xendit-movement-fee-${row.id}`,
-    at: row.movedAt,
+    at: movementFeeDay(row),
     sentAt: row.feeAttemptAt,
     lookFirst,
     mark: (at) => deps.stores.otherMovements.noteFeeAttempt(row.id, at, deps.clock()),

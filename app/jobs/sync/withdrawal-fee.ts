@@ -41,15 +41,34 @@ export async function billingWhenWithdrawn(deps: { stores: Pick<Stores, 'feeBill
 }
 
 /**
+ * A fee inside the amount whose entry out carried the whole amount (sent before the fee was known):
+ * that entry took all that left Xendit's balance out of the clearing account already.
+ */
+export function carriedWhole(row: Withdrawal): boolean {
+  return row.feeInAmount && row.transferAmount !== null && row.transferAmount !== row.amount - row.fee;
+}
+
+/**
  * The fee this withdrawal still has to book in Xero (minor units; 0: none, booked, or on the month's
- * bill by `billing`, billingWhenWithdrawn). One inside the amount only when the entry out carried the
- * rest: one that carried the whole amount (sent before the fee was known) took all that left
- * Xendit's balance out of the clearing account already, and the fee on top of it would count it twice.
+ * bill by `billing`, billingWhenWithdrawn). One inside the amount whose entry out carried the whole
+ * amount (carriedWhole) only once the bank sent it back with Xendit keeping the fee: until then the
+ * fee on top would count it twice; then what came back is the amount less the fee while the transfer
+ * back moves the whole amount, as the transfer out did, so the fee is what leaves the clearing account
+ * for good, as it left the balance (one given back by then: feeToBookNow books none).
  */
 export function feeToBook(row: Withdrawal, billing: XenditFeeBilling): number {
   if (row.fee <= 0 || row.xeroFeeEntryId || billing === 'invoiced') return 0;
-  if (row.feeInAmount && row.transferAmount !== null && row.transferAmount !== row.amount - row.fee) return 0;
+  if (carriedWhole(row) && !row.reversedAt) return 0;
   return row.fee;
+}
+
+/**
+ * The day the fee is booked on: the day the withdrawal was made, or, its entry out carrying the whole
+ * amount, the day it came back (the fee left the balance then: less came back), so the clearing
+ * account follows the balance on each day and the report counts the fee with the return.
+ */
+export function feeDay(row: Withdrawal): Date {
+  return carriedWhole(row) && row.reversedAt ? row.reversedAt : row.withdrawnAt;
 }
 
 /**
@@ -124,7 +143,7 @@ export async function feeOnce(deps: FeeDeps, merchant: Merchant, row: Withdrawal
   return feeSpendOnce(deps, merchant, withdrawalFee(row), clearing, {
     reference: withdrawalFeeReference(row.xenditTransactionId),
     key: `xendit-withdrawal-fee-${row.id}`,
-    at: row.withdrawnAt,
+    at: feeDay(row),
     sentAt: row.feeAttemptAt,
     lookFirst,
     mark: (at) => deps.stores.settlements.noteFeeAttempt(row.id, at, deps.clock()),
@@ -157,7 +176,7 @@ export async function feeJournalOnce(deps: FeeDeps, merchant: Merchant, row: Wit
   return entryOnce(deps, merchant, row.currency, {
     reference: narration,
     key,
-    at: row.withdrawnAt,
+    at: feeDay(row),
     sentAt: row.feeAttemptAt,
     lookFirst,
     mark: (at) => deps.stores.settlements.noteFeeAttempt(row.id, at, deps.clock()),
