@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
@@ -93,6 +94,48 @@ describeEachDatabase('a fee inside the amount, learnt after the whole amount was
       assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
       await h.worker.drain();
       assert.deepEqual([t.transfers().length, t.feeEntries(w.id).length], [2, 1]);
+    });
+
+    it('a person told to book the fee by hand (withdrawalFeeNotBooked) did so under its Reference before it came back: the gateway books no second fee', async () => {
+      await t.funded();
+      await h.worker.drain();
+      const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount: true, pending: true } });
+      await t.list();
+      await h.worker.drain();
+      h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+      await t.list();
+      await h.worker.drain();
+      const told = await h.stores.db.selectFrom('alerts').select(['message']).where('kind', '=', 'withdrawalFeeNotBooked').execute();
+      assert.equal(told.length, 1, 'told once');
+      await h.sims.xeroClient.createBankTransaction(
+        h.merchant.xero,
+        {
+          type: 'SPEND',
+          bankAccountId: h.clearingAccountId,
+          contactName: 'Xendit',
+          date: day(h.clock()),
+          reference: `Xendit withdrawal fee ${w.id}`,
+          currencyCode: 'IDR',
+          reconciled: true,
+          lineItems: [{ description: 'fee Xendit took out of a withdrawal', accountCode: h.merchant.feeAccountCode!, amount: '5550' }],
+        },
+        'by-hand',
+      );
+      h.clock.advance(3 * DAY);
+      h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id, undefined, { fee: 'COMPLETED' });
+      await t.list();
+      await h.worker.drain();
+      assert.deepEqual(
+        t.feeEntries(w.id).map((x) => x.total),
+        [555_000n],
+        "the person's entry only",
+      );
+      assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'reversed');
+      // The alert names the Reference the gateway looks for, in every language.
+      for (const lang of ['en', 'id']) {
+        const text = (JSON.parse(readFileSync(`locales/${lang}/alerts.json`, 'utf8')) as Record<string, string>).withdrawalFeeNotBooked;
+        assert.ok(text?.includes('"Xendit withdrawal fee {withdrawal}"'), `${lang}: ${text}`);
+      }
     });
 
     for (const point of ['withdrawal-fee-accepted', 'withdrawal-reversal-accepted'] as const) {

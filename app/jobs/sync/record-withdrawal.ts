@@ -31,6 +31,7 @@ import {
   bankAmount,
   billingWhenWithdrawn,
   feeJournalOnce,
+  carriedWhole,
   feeOnce,
   feeReturnToBook,
   feeSentUnknown,
@@ -144,10 +145,11 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           // Out of the clearing account the entry out left, as Xero holds it.
           const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));
           what = way.kind === 'transfer' ? 'spend money (withdrawal fee)' : 'manual journal (withdrawal fee)';
+          // A fee learnt after the whole amount was booked: a person was told to book it by hand under
+          // its Reference (alerts withdrawalFeeNotBooked), so Xero is asked before it is booked again.
+          const look = lookFirst || carriedWhole(booked);
           const feeId =
-            way.kind === 'transfer'
-              ? await feeOnce(deps, merchant, booked, way.clearing, lookFirst)
-              : await feeJournalOnce(deps, merchant, booked, way.code, lookFirst);
+            way.kind === 'transfer' ? await feeOnce(deps, merchant, booked, way.clearing, look) : await feeJournalOnce(deps, merchant, booked, way.code, look);
           deps.crash?.('withdrawal-fee-accepted');
           await deps.stores.settlements.feeRecorded(row.id, feeId, deps.clock());
           deps.logger.info({ merchantId, xenditTransactionId, feeId, kind: way.kind }, 'withdrawal fee recorded in Xero out of the clearing account');
