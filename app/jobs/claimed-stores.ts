@@ -52,6 +52,7 @@ export function claimedStores(stores: Stores, claim: Claim): Stores {
       noteRefundAttempt: (id, at, now, account) => mark(at, 'refund', r.noteRefundAttempt(id, at, now, account, claim)),
       noteOverpaymentRefundAttempt: (id, at, now, account) => mark(at, 'refund', r.noteOverpaymentRefundAttempt(id, at, now, account, claim)),
       overpaymentRefundRefused: (id, now) => r.overpaymentRefundRefused(id, now, claim),
+      noteFeeAttempt: (id, at, now) => mark(at, 'chargeback fee', r.noteFeeAttempt(id, at, now, claim)),
     },
     settlements: {
       ...s,

@@ -124,3 +124,8 @@ export async function clearingAccounts(
   }
   return { ids, currencyOf, nonBank, nonBankByCode, former, rows };
 }
+
+/** The Xero organisation's base currency, read. */
+export async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Currency> {
+  return (await deps.xero.getOrganisation(merchant.xero)).baseCurrency as Currency;
+}

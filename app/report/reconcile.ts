@@ -18,6 +18,7 @@ import {
   type ClearingEntry,
   lockedOutRow,
   movedByLock,
+  otherRow,
   type ReportDeps,
   type ReportRow,
   type RowStatus,
@@ -27,7 +28,8 @@ import { isWithdrawalFee, isWithdrawalFeeJournal, transferRows } from './transfe
 import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
-import { clearingAccounts } from './accounts.js';
+import { chargebackFeeRows, chargebackFeesBooked, isChargebackFee } from './chargeback-fees.js';
+import { baseCurrency, clearingAccounts } from './accounts.js';
 import { inAccount, refusedByRow, reportKeys, xenditAccounts } from './xendit-accounts.js';
 import { transactionReader } from './payment-transactions.js';
 import { paidElsewhere, paidInRange } from './paid.js';
@@ -137,6 +139,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   // may be dated apart when a lock date was set between the two.
   const refundPartsAnyDate = new Map<string, XeroAccountPayment[]>();
   const clearingEntries: ClearingEntries = new Map();
+  const chargebackFees = chargebackFeesBooked(); // at any date, as the fees posted
   for (const accountId of accounts) {
     const all = await deps.xero.listPaymentsToAccount(merchant.xero, accountId);
     for (const p of all) {
@@ -163,6 +166,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       if (returned) feeReturnedAnywhere.add(returned[1]);
       const posted = t.type === 'SPEND' ? FEE_REF.exec(t.reference) : null;
       if (posted) feePosted(posted[1], hundredths(t.total));
+      chargebackFees.seen(t, inRange(t.date));
       if (inRange(t.date)) txns.push(t);
     }
   }
@@ -173,6 +177,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bookedRefunds = new Set<string>();
   const refundParts = new Map<string, XeroAccountPayment[]>();
   const feeReturns: BookedFeeReturn[] = [];
+  const chargebacksHere: { disputeId: string; currency: string; date: string }[] = [];
   // Listed together for the invoices paid in the range (payment-transactions.ts), before paidElsewhere adds older ones.
   const transactionOf = transactionReader(deps, xenditSide, [...xendit.values()]);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
@@ -228,6 +233,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       }
       continue;
     }
+    if (kind === 'chargeback') chargebacksHere.push({ disputeId: id, currency, date: first });
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xendit;
     sum(row.row.currency).xero += row.xero;
@@ -240,8 +246,8 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     else if (returned && t.type === 'RECEIVE')
       feeReturns.push({ xenditInvoiceId: returned[1], date: t.date ?? '', currency: t.currencyCode, amount: hundredths(t.total) });
     else if (over) entry(over).overpayments.push(t);
-    else if (TRANSFER_SIDES.has(t.type) || isWithdrawalFee(t))
-      continue; // a transfer's own side, or a withdrawal's fee: compared with the withdrawals (transfers.ts)
+    else if (TRANSFER_SIDES.has(t.type) || isWithdrawalFee(t) || isChargebackFee(t))
+      continue; // a transfer's own side, a withdrawal's fee (transfers.ts), a chargeback's fee (chargeback-fees.ts)
     else {
       const signed = t.type.startsWith('SPEND') ? -hundredths(t.total) : hundredths(t.total);
       others.push(clearingEntry(t.date!, t.currencyCode, signed, `${t.type} "${t.reference}" on the clearing account`, t.reference));
@@ -309,6 +315,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
   }
+  rows.push(...(await chargebackFeeRows(deps, xenditSide, chargebackFees, chargebacksHere, billingAt, sum)));
   const postedFee = (id: string) => feePostedAnywhere.get(id) ?? 0n;
   for (const booked of feeReturns) {
     const r = await feeReturnRow(deps, xenditSide, transactionOf, booked, xendit.get(booked.xenditInvoiceId), postedFee);
@@ -387,12 +394,4 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     formerClearingAccounts: Object.fromEntries(clearing.former),
     xenditModes: xenditSide.keys.map((k) => k.mode),
   };
-}
-
-async function baseCurrency(deps: ReportDeps, merchant: Merchant): Promise<Currency> {
-  return (await deps.xero.getOrganisation(merchant.xero)).baseCurrency as Currency;
-}
-
-function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
-  return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
 }

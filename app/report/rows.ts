@@ -246,3 +246,8 @@ export function lockedOutRow(date: string, xenditInvoiceId: string | null, curre
     note: `${what}: booked in Xero on ${bookedOn}, after this period was locked; counted there`,
   };
 }
+
+/** An entry on a clearing account that is none of Xendit's. */
+export function otherRow(date: string, currency: string, amount: string, note: string): ReportRow {
+  return { date, xenditInvoiceId: null, currency, xenditAmount: null, xenditFee: null, xeroPayment: amount, xeroFee: null, status: 'not_from_xendit', note };
+}

@@ -34,8 +34,22 @@ export interface Refund {
   overpaymentRefundAttemptAt: Date | null;
   /** Kept with the credit note's attempt (null before 20261207T0520, and when no line moved). */
   creditAccountsMoved: CreditAccountsMoved | null;
+  /** The clearing account its cash refund was paid out of (null: not sent yet). */
+  clearingAccount: string | null;
+  /** A chargeback's fee, read from its CHARGEBACK transaction (null: not read yet); booked as xeroFeeTxnId. */
+  chargebackFee: ChargebackFeeRead | null;
+  feeAttemptAt: Date | null;
+  xeroFeeTxnId: string | null;
   lastError: string | null;
   refundedAt: Date;
+}
+
+/** What Xendit charged on a chargeback (minor units): its fee with the VAT, the VAT, the taxes withheld; `txnId`, the transaction read. */
+export interface ChargebackFeeRead {
+  txnId: string;
+  fee: number;
+  feeTax: number;
+  withheld: number;
 }
 
 const toRefund = (r: Selectable<RefundsTable>): Refund => ({
@@ -57,6 +71,13 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   overpaymentRefundAttemptAt: r.overpayment_refund_attempt_at,
   creditAccountsMoved:
     r.credit_archived_accounts?.length && r.credit_moved_to ? { archived: r.credit_archived_accounts, salesAccountCode: r.credit_moved_to } : null,
+  clearingAccount: r.clearing_account,
+  chargebackFee:
+    r.chargeback_txn_id && r.fee !== null
+      ? { txnId: r.chargeback_txn_id, fee: int8(r.fee), feeTax: int8(r.fee_tax ?? 0), withheld: int8(r.fee_withheld ?? 0) }
+      : null,
+  feeAttemptAt: r.fee_attempt_at,
+  xeroFeeTxnId: r.xero_fee_txn_id,
   lastError: r.last_error,
   refundedAt: r.refunded_at,
 });
@@ -228,6 +249,18 @@ export function createRefundStore(db: Db) {
       });
     },
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
+    /** A chargeback's fee as read from its transaction; kept, so a run again books the same figures (a row read already stands). */
+    noteChargebackFee: (id: string, f: ChargebackFeeRead, now: Date) =>
+      fencedUpdate(
+        db
+          .updateTable('refunds')
+          .set({ chargeback_txn_id: f.txnId, fee: f.fee, fee_tax: f.feeTax, fee_withheld: f.withheld, updated_at: now })
+          .where('id', '=', id)
+          .where('fee', 'is', null),
+      ),
+    /** The fee's Spend Money: marked before it is sent (send-once.ts), null once Xero answered that it did not take it. */
+    noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
+    feeBooked: (id: string, entryId: string, now: Date) => update(id, { xero_fee_txn_id: entryId, fee_attempt_at: null, last_error: null }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };

@@ -630,7 +630,14 @@ describeEachDatabase('chargebacks: lost disputes at Xendit into Xero', ({ db }) 
       const { id } = await h.sims.xendit.dispute(x.id, { sendWebhook: false });
       h.clock.advance(60_000);
       // The transaction ahead of the dispute it names (nothing documents that both change at once).
-      const ahead = { id: `txn_${id}`, disputeId: id, currency: 'IDR' as const, amount: 150_000, created: h.clock().toISOString() };
+      const ahead = {
+        id: `txn_${id}`,
+        disputeId: id,
+        currency: 'IDR' as const,
+        amount: 150_000,
+        created: h.clock().toISOString(),
+        fee: { fee: 0, feeTax: 0, withheld: 0, pending: false },
+      };
       const xendit = { ...h.sims.xenditClient, listChargebacks: async () => ({ chargebacks: [ahead], hasMore: false }) };
       await listRefundsJob({ stores: h.stores, xendit, clock: h.clock, logger: pino({ level: 'silent' }) })();
       await h.worker.drain();

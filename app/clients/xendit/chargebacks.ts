@@ -6,6 +6,11 @@
  * TransactionTypes does not name it, and the SDK passes the name through as it is. Xendit reports
  * disputes by webhook only and lists none (docs.xendit.co "Manage Disputes via API"): this listing
  * is how one whose webhooks never came is found (jobs/sync/list-chargebacks.ts).
+ * What Xendit charged on the chargeback is that transaction's `fee` object (docs.xendit.co/apidocs/
+ * list-transactions; xendit-node balance_and_transaction FeeResponse: xendit_fee, value_added_tax,
+ * xendit_withholding_tax, third_party_withholding_tax, status PENDING | COMPLETED | CANCELED |
+ * REVERSED | NOT_APPLICABLE), read by the dispute's job through getChargeback (by product_id, the
+ * dispute's id: GetAllTransactionsRequest.productId) and by the report through getChargebackTransaction.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -14,8 +19,8 @@ import { minorReader } from './amounts.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
-import { UpstreamError } from '../types.js';
-import type { XenditChargeback, XenditGateway } from './types.js';
+import { nullWhenNotFound, UpstreamError } from '../types.js';
+import type { ChargebackFee, XenditChargeback, XenditGateway } from './types.js';
 
 const chargebackSchema = z.object({
   id: z.string().min(1),
@@ -26,14 +31,24 @@ const chargebackSchema = z.object({
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   created: z.string(),
+  fee: z
+    .object({
+      xendit_fee: z.number().nullish(),
+      value_added_tax: z.number().nullish(),
+      xendit_withholding_tax: z.number().nullish(),
+      third_party_withholding_tax: z.number().nullish(),
+      status: z.string().nullish(),
+    })
+    .nullish(),
 });
 
-export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChargebacks'> {
+export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChargebacks' | 'getChargeback' | 'getChargebackTransaction'> {
   // Accounts (by a digest of the key) whose listing refused `types=CHARGEBACK` (400): an API revision
   // that does not take the name. They are asked without `types` (every type, the documented default)
   // and read past the other types: more pages, nothing missed.
   const untyped = new Set<string>();
-  type Query = Parameters<XenditGateway['listChargebacks']>[1];
+  type Query = Omit<Parameters<XenditGateway['listChargebacks']>[1], 'createdAfter' | 'createdBefore'> &
+    Partial<Pick<Parameters<XenditGateway['listChargebacks']>[1], 'createdAfter' | 'createdBefore'>> & { productId?: string };
   const page = (secretKey: string, q: Query, typed: boolean) =>
     call(secretKey, 'listChargebacks', async (api) => {
       const body = (await json(
@@ -41,7 +56,8 @@ export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChar
           ...(typed ? { types: ['CHARGEBACK'] as never } : {}),
           statuses: ['SUCCESS'],
           currency: q.currency,
-          created: { gte: q.createdAfter, lte: q.createdBefore },
+          ...(q.createdAfter && q.createdBefore ? { created: { gte: q.createdAfter, lte: q.createdBefore } } : {}),
+          ...(q.productId ? { productId: q.productId } : {}),
           limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
           ...(q.afterId ? { afterId: q.afterId } : {}),
         }),
@@ -52,20 +68,31 @@ export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChar
       const last = rows.at(-1)?.id;
       return { chargebacks, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
     });
+  const listed = async (secretKey: string, q: Query) => {
+    const account = createHash('sha256').update(secretKey).digest('base64url').slice(0, 16);
+    if (untyped.has(account)) return page(secretKey, q, false);
+    try {
+      return await page(secretKey, q, true);
+    } catch (err) {
+      // A later page's 400 is its cursor's, not the name's (the listing starts again).
+      if (!(err instanceof UpstreamError) || err.status !== 400 || q.afterId) throw err;
+      const got = await page(secretKey, q, false);
+      if (untyped.size >= 10_000) untyped.clear();
+      untyped.add(account);
+      return got;
+    }
+  };
   return {
-    async listChargebacks(secretKey, q) {
-      const account = createHash('sha256').update(secretKey).digest('base64url').slice(0, 16);
-      if (untyped.has(account)) return page(secretKey, q, false);
-      try {
-        return await page(secretKey, q, true);
-      } catch (err) {
-        // A later page's 400 is its cursor's, not the name's (the listing starts again).
-        if (!(err instanceof UpstreamError) || err.status !== 400 || q.afterId) throw err;
-        const got = await page(secretKey, q, false);
-        if (untyped.size >= 10_000) untyped.clear();
-        untyped.add(account);
-        return got;
-      }
+    listChargebacks: listed,
+    async getChargeback(secretKey, disputeId, currency) {
+      // One dispute takes its money once: its one CHARGEBACK, by product_id (a filter of the listing).
+      const { chargebacks } = await listed(secretKey, { currency, limit: 10, productId: disputeId });
+      return chargebacks.find((c) => c.disputeId === disputeId) ?? null;
+    },
+    async getChargebackTransaction(secretKey, id) {
+      // GET /transactions/{id} (xendit-node TransactionApi getTransactionByID); 404: none of this account's.
+      const row = await nullWhenNotFound(() => call(secretKey, 'getChargebackTransaction', async (api) => json(await api.getTransactionByIDRaw({ id }))));
+      return row === null ? null : readChargeback(row);
     },
   };
 }
@@ -82,9 +109,34 @@ function readChargeback(r: unknown): XenditChargeback | null {
       // Money out: its size, whatever sign Xendit gives it.
       amount: minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount'),
       created: t.data.created,
+      fee: readFee(t.data.fee, minorReader(t.data.currency)),
       ...(t.data.reference_id ? { referenceId: t.data.reference_id } : {}),
     };
   } catch {
     return null;
+  }
+}
+
+/**
+ * What Xendit charged on the chargeback. COMPLETED and PENDING carry figures (a PENDING fee with
+ * none may not be worked out yet: the job waits, as for a payment's fee, fee-read.ts); CANCELED,
+ * REVERSED (given back) and NOT_APPLICABLE, or no fee object, none. A figure that does not fit the
+ * currency leaves the fee unfit (a person looks), never the chargeback unread.
+ */
+function readFee(f: z.infer<typeof chargebackSchema>['fee'], minor: ReturnType<typeof minorReader>): ChargebackFee {
+  const none = { fee: 0, feeTax: 0, withheld: 0, pending: false };
+  const status = f?.status ?? 'NOT_APPLICABLE';
+  if (!f || (status !== 'COMPLETED' && status !== 'PENDING')) return none;
+  const figures: [string, number][] = [
+    ['xendit_fee', Math.abs(f.xendit_fee ?? 0)],
+    ['value_added_tax', Math.abs(f.value_added_tax ?? 0)],
+    ['xendit_withholding_tax', Math.abs(f.xendit_withholding_tax ?? 0)],
+    ['third_party_withholding_tax', Math.abs(f.third_party_withholding_tax ?? 0)],
+  ];
+  try {
+    const [fee, tax, xenditWithheld, thirdParty] = figures.map(([field, v]) => minor(v, `fee.${field}`));
+    return { fee: fee + tax, feeTax: tax, withheld: xenditWithheld + thirdParty, pending: status === 'PENDING' };
+  } catch (err) {
+    return { ...none, unfit: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -213,7 +213,12 @@ export interface XenditChargeback {
   amount: number;
   created: string;
   referenceId?: string;
+  /** What Xendit charged on it: its `fee` object (clients/xendit/chargebacks.ts). */
+  fee: ChargebackFee;
 }
+
+/** A chargeback's fee, minor units: Xendit's `fee` with the VAT (`feeTax`), the two taxes `withheld`; fee.status PENDING; `unfit`: why no figures were read. */
+export type ChargebackFee = { fee: number; feeTax: number; withheld: number; pending: boolean; unfit?: string };
 
 /** A payment Xendit has not settled into the balance yet (minor units). */
 export interface UnsettledPayment {
@@ -304,6 +309,10 @@ export interface XenditGateway {
     secretKey: string,
     q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ chargebacks: XenditChargeback[]; hasMore: boolean; lastId?: string }>;
+  /** The SUCCESS CHARGEBACK transaction of a dispute (its product_id), in its currency; null: Xendit lists none (yet). */
+  getChargeback(secretKey: string, disputeId: string, currency: Currency): Promise<XenditChargeback | null>;
+  /** A CHARGEBACK transaction by its id; null: none of this account's, or another type. */
+  getChargebackTransaction(secretKey: string, id: string): Promise<XenditChargeback | null>;
   /**
    * A balance in this currency (minor units): CASH, the available one (the default), or HOLDING,
    * money Xendit holds back from it (GET /balance account_type, docs.xendit.co/apidocs/get-balance).

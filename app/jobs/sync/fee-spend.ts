@@ -5,7 +5,7 @@
  * payment fee's: post-fee feeLines), so the VAT Xendit charged shows apart in Xero. What differs is
  * the row's: its Reference, Idempotency-Key, date and attempt mark.
  */
-import type { Currency } from '../../money.js';
+import { toDecimal, type Currency } from '../../money.js';
 import type { Merchant } from '../../store/merchants.js';
 import { bankTransactionOnce, type Attempt, type EntryDeps } from './entry-once.js';
 import { feeAndVatLines } from './post-fee.js';
@@ -17,10 +17,19 @@ export interface PayoutFee {
   fee: number;
   feeTax: number;
   what: string;
+  /** Tax Xendit withheld besides its fee (a chargeback's), to the withholding tax account, as on a payment fee's entry (post-fee feeLines). */
+  withheld?: { amount: number; accountCode: string };
 }
 
-/** The fee's lines to the fee account: the fee, and its VAT on a line of its own. */
+/** The fee's lines to the fee account: the fee, and its VAT on a line of its own; tax withheld on a line of its own to its account. */
 export function payoutFeeLines(merchant: Merchant, f: PayoutFee) {
+  if (!f.withheld) return feeOnlyLines(merchant, f);
+  const withheld = { description: `Tax withheld by Xendit, ${f.what}`, accountCode: f.withheld.accountCode, amount: toDecimal(f.withheld.amount, f.currency) };
+  // Tax withheld alone needs no fee account: the fee's lines of 0 are left out.
+  return [...(f.fee > 0 ? feeOnlyLines(merchant, f) : []), withheld];
+}
+
+function feeOnlyLines(merchant: Merchant, f: PayoutFee) {
   if (!merchant.feeAccountCode) throw new Unrecordable(`no fee account is configured for Xendit's fee on ${f.what}`);
   return feeAndVatLines(f.currency, f.what, { fee: f.fee - f.feeTax, tax: f.feeTax, feeAccountCode: merchant.feeAccountCode });
 }
@@ -30,7 +39,7 @@ export function feeSpendOnce(deps: EntryDeps, merchant: Merchant, f: PayoutFee, 
   return bankTransactionOnce(
     deps,
     merchant,
-    { currency: f.currency, amount: f.fee },
+    { currency: f.currency, amount: f.fee + (f.withheld?.amount ?? 0) },
     // No feed carries the clearing account.
     { ...attempt, type: 'SPEND', bank: clearing, lines: payoutFeeLines(merchant, f), reconciled: true },
   );

@@ -28,6 +28,7 @@ import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { jobRow } from '../enqueue.js';
 import { readFrom, readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
 import type { CrashHook } from './crash-points.js';
+import { feeRead } from './chargeback-fee.js';
 
 const PAGE_SIZE = 50;
 /** Pages one run reads per key and currency: chargebacks are few; a backlog is continued by the next run. */
@@ -120,11 +121,32 @@ async function seen(deps: Deps, merchant: Merchant, keySince: Date, c: XenditCha
   const made = Date.parse(c.created);
   if (Number.isNaN(made) || made < keySince.getTime()) return;
   const now = deps.clock();
-  const queued = await deps.stores.jobs.insert(jobRow('record-dispute', { merchantId: merchant.id, xenditDisputeId: c.disputeId, status: 'LOST' }, now));
+  const lostJob = jobRow('record-dispute', { merchantId: merchant.id, xenditDisputeId: c.disputeId, status: 'LOST' }, now);
+  const queued = await deps.stores.jobs.insert(lostJob);
   deps.crash?.('chargeback-listing-job-queued');
+  if (!queued) await feeLearnt(deps, merchant, c, lostJob.dedupe_key);
   if (queued)
     deps.logger.info(
       { merchantId: merchant.id, xenditDisputeId: c.disputeId, xenditTransactionId: c.id },
       'chargeback found by the listing (no LOST webhook yet)',
     );
+}
+
+/**
+ * A chargeback booked without its fee (its job found no CHARGEBACK transaction listed yet, or ran
+ * before fees were booked): the fee listed now is kept on its row and that job, done, runs again to
+ * book it (chargeback-fee.ts). Once only: the figures are written once, so a later run finds them
+ * and leaves the job be. A fee still PENDING without figures is left to a later run.
+ */
+async function feeLearnt(deps: Deps, merchant: Merchant, c: XenditChargeback, dedupeKey: string | null | undefined): Promise<void> {
+  const read = feeRead(c);
+  if (!read || read.fee + read.withheld === 0 || !dedupeKey) return;
+  const row = await deps.stores.refunds.byXenditId(merchant.id, c.disputeId);
+  if (row?.kind !== 'chargeback' || row.state !== 'recorded' || row.chargebackFee) return;
+  if (!(await deps.stores.refunds.noteChargebackFee(row.id, read, deps.clock()))) return;
+  await deps.stores.jobs.replayOrRunAgain(dedupeKey, deps.clock());
+  deps.logger.info(
+    { merchantId: merchant.id, xenditDisputeId: c.disputeId, xenditTransactionId: c.id },
+    'chargeback fee found by the listing: its job books it',
+  );
 }

@@ -18,6 +18,7 @@ import { DisputePayload } from '../kinds.js';
 import { jobRow } from '../enqueue.js';
 import { bookRefund, ranBefore, type RecordRefundDeps } from './record-refund.js';
 import { readWithPaymentKey } from './checkout-key.js';
+import { bookChargebackFee } from './chargeback-fee.js';
 
 export function recordDisputeJob(deps: RecordRefundDeps) {
   return async (job: Job): Promise<void> => {
@@ -77,6 +78,9 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
       },
       { lookFirst: ranBefore(job), key, job },
     );
+    // Then what Xendit charged on it, marked apart: a run again after a death between the two books only what is left.
+    const booked = await deps.stores.refunds.byXenditId(merchantId, dispute.id);
+    if (booked) await bookChargebackFee(deps, merchant, booked, key, { lookFirst: ranBefore(job) });
   };
 }
 

@@ -10,7 +10,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { toDecimal } from '../../money.js';
 import { accountOf } from './accounts.js';
-import type { Ctx, SimDispute, SimDisputeWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
+import type { Ctx, SimChargebackFee, SimDispute, SimDisputeWebhook, SimXenditInvoice, XenditSimAccount } from './state.js';
 import { paymentIdOf } from './json.js';
 import { deliver } from './deliveries.js';
 
@@ -46,10 +46,16 @@ export async function raiseDispute(
 }
 
 /** The dispute ends: LOST (the money goes back to the payer) or WON. */
-export async function resolveDispute(ctx: Ctx, disputeId: string, status: 'WON' | 'LOST', opts: { sendWebhook?: boolean } = {}): Promise<void> {
+export async function resolveDispute(
+  ctx: Ctx,
+  disputeId: string,
+  status: 'WON' | 'LOST',
+  opts: { sendWebhook?: boolean; fee?: SimChargebackFee } = {},
+): Promise<void> {
   const d = disputeState(ctx).disputes.find((x) => x.id === disputeId);
   if (!d || d.status === 'WON' || d.status === 'LOST') throw new Error(`no open dispute ${disputeId}`);
   d.status = status;
+  if (status === 'LOST' && opts.fee) d.fee = { ...opts.fee };
   d.updated = ctx.now();
   if (opts.sendWebhook !== false) await sendDisputeWebhook(ctx, d);
 }
@@ -67,9 +73,21 @@ export function disputeReportCsv(ctx: Ctx, userId: string): string {
   return [head, ...rows].join('\r\n') + '\r\n';
 }
 
-/** What lost disputes took from the account's balance, minor units. */
+/** What lost disputes took from the account's balance, minor units: the amounts, and the fees on them (chargebackFeeTaken). */
 export function lostDisputes(ctx: Ctx, userId: string, currency: string): number {
-  return sumOf(ctx, userId, currency, (d) => d.status === 'LOST');
+  const fees = disputeState(ctx)
+    .disputes.filter((d) => d.userId === userId && d.status === 'LOST' && ctx.state.invoices.get(d.invoiceId)?.currency === currency)
+    .reduce((s, d) => s + chargebackFeeTaken(d), 0);
+  return sumOf(ctx, userId, currency, (d) => d.status === 'LOST') + fees;
+}
+
+/**
+ * A lost dispute's fee, its VAT and the taxes withheld: what its fee object shows is taken (a PENDING
+ * one with no figures, nothing yet), as the gateway books a PENDING payment fee that shows figures.
+ */
+export function chargebackFeeTaken(d: SimDispute): number {
+  const f = d.fee;
+  return f ? f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0) : 0;
 }
 
 /**

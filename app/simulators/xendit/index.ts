@@ -161,6 +161,11 @@ export function createXenditSimulator(options: XenditSimulatorOptions): XenditSi
         if (change.pending !== undefined) inv.feePending = change.pending;
         if (change.withholdingShown !== undefined) inv.withholdingHidden = !change.withholdingShown;
       },
+      chargebackFee: (disputeId, fee) => {
+        const d = disputeState(ctx).disputes.find((x) => x.id === disputeId);
+        if (!d) throw new Error(`no dispute ${disputeId}`);
+        d.fee = { ...fee };
+      },
       redeliverDue: () => redeliverDue(ctx),
       redeliveries: () => redeliveriesOf(ctx).map((d) => ({ kind: d.kind, subject: d.subject, retries: d.retries, dueAt: new Date(dueAt(d)) })),
       pendingSettlement: (secretKey, currency) => {

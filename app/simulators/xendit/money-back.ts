@@ -7,7 +7,7 @@
 import { refundJson, refundState } from './refunds.js';
 import { disputeJson, disputeState } from './disputes.js';
 import { wire } from './json.js';
-import type { Ctx, SimXenditInvoice } from './state.js';
+import type { Ctx, SimChargebackFee, SimXenditInvoice } from './state.js';
 
 export interface MoneyBackRow {
   at: Date;
@@ -42,7 +42,7 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
         type: 'REFUND',
         reference_id: String(refund.reference_id),
         amount: r.amount,
-        fee: r.refundFee ?? 0,
+        fee: feeObject(inv, r.refundFee ? { xenditFee: r.refundFee } : undefined),
         created: r.created,
         updated: r.updated,
       }),
@@ -60,7 +60,7 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
         type: 'CHARGEBACK',
         reference_id: String(dispute.reference_id),
         amount: d.amount,
-        fee: 0,
+        fee: feeObject(inv, d.fee),
         created: d.updated,
         updated: d.updated,
       }),
@@ -72,7 +72,7 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
 /** A money-out transaction of the paid invoice's channel (xendit-node TransactionResponse). */
 function row(
   inv: SimXenditInvoice,
-  t: { id: string; product_id: string; type: string; reference_id: string; amount: number; fee: number; created: Date; updated: Date },
+  t: { id: string; product_id: string; type: string; reference_id: string; amount: number; fee: Record<string, unknown>; created: Date; updated: Date },
 ): Record<string, unknown> {
   return {
     id: t.id,
@@ -93,13 +93,23 @@ function row(
     business_id: inv.userId,
     created: t.created.toISOString(),
     updated: t.updated.toISOString(),
-    fee: {
-      xendit_fee: wire(t.fee, inv.currency),
-      value_added_tax: 0,
-      xendit_withholding_tax: 0,
-      third_party_withholding_tax: 0,
-      status: t.fee ? 'COMPLETED' : 'NOT_APPLICABLE',
-    },
+    fee: t.fee,
+  };
+}
+
+/**
+ * The transaction's fee object (xendit-node balance_and_transaction FeeResponse; docs.xendit.co/apidocs/list-transactions
+ * `fee`: xendit_fee, value_added_tax, xendit_withholding_tax, third_party_withholding_tax, status). No fee: NOT_APPLICABLE.
+ * A chargeback's fee may be PENDING (not taken yet) before Xendit completes it (test API chargebackFee).
+ */
+function feeObject(inv: SimXenditInvoice, f: SimChargebackFee | undefined): Record<string, unknown> {
+  const on = f && f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0) > 0;
+  return {
+    xendit_fee: wire(f?.xenditFee ?? 0, inv.currency),
+    value_added_tax: wire(f?.vat ?? 0, inv.currency),
+    xendit_withholding_tax: wire(f?.xenditWithholding ?? 0, inv.currency),
+    third_party_withholding_tax: wire(f?.thirdPartyWithholding ?? 0, inv.currency),
+    status: f?.status ?? (on ? 'COMPLETED' : 'NOT_APPLICABLE'),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Redelivered } from './deliveries.js';
 import type {
   NewSimAccount,
   SimCallback,
+  SimChargebackFee,
   SimNotification,
   SimRedelivery,
   SimRequest,
@@ -104,8 +105,8 @@ export interface XenditSimulator {
   completeRefund(refundId: string, status: 'SUCCEEDED' | 'FAILED', opts?: { sendWebhook?: boolean; failureCode?: string }): Promise<void>;
   /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */
   dispute(invoiceId: string, r?: { amount?: number; referenceId?: string; sendWebhook?: boolean }): Promise<{ id: string }>;
-  /** The dispute ends, and its webhook is sent. */
-  resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean }): Promise<void>;
+  /** The dispute ends, and its webhook is sent; `fee`: what Xendit charges on the chargeback when LOST (its CHARGEBACK transaction's fee object). */
+  resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean; fee?: SimChargebackFee }): Promise<void>;
   /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
   withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };
   /** The Billing Report CSV of an account (by business id) for a month (YYYY-MM), as the dashboard offers it. */
@@ -192,6 +193,8 @@ export interface XenditSimTestApi {
   reverseWithdrawal(secretKey: string, id: string, at?: Date, opts?: { fee?: 'REVERSED' | 'COMPLETED' }): void;
   /** The fee Xendit kept on a reversed withdrawal is given back later (`at`, default now): its fee status REVERSED, the fee back in the balance. */
   giveWithdrawalFeeBack(secretKey: string, id: string, at?: Date): void;
+  /** The fee on a lost dispute's CHARGEBACK transaction changes (a PENDING one COMPLETED, say): as Xendit works it out. */
+  chargebackFee(disputeId: string, fee: SimChargebackFee): void;
   /** A PENDING withdrawal is sent (SUCCESS). */
   completeWithdrawal(secretKey: string, id: string): void;
   /**

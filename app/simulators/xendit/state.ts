@@ -348,7 +348,18 @@ export interface SimDispute {
   status: SimDisputeStatus;
   created: Date;
   updated: Date;
+  /** Charged on the chargeback once lost: its CHARGEBACK transaction's fee object (money-back.ts; none: NOT_APPLICABLE). */
+  fee?: SimChargebackFee;
 }
+
+/** Minor units, as xendit-node FeeResponse (xendit_fee, value_added_tax, the two withholding taxes, status) carries them. */
+export type SimChargebackFee = {
+  xenditFee: number;
+  vat?: number;
+  xenditWithholding?: number;
+  thirdPartyWithholding?: number;
+  status?: 'PENDING' | 'COMPLETED';
+};
 
 export interface SimDisputeWebhook {
   disputeId: string;

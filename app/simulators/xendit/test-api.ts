@@ -23,6 +23,7 @@ export type XenditSimCommands = Pick<
   | 'giveMovementFeeBack'
   | 'giveFeeBackLater'
   | 'transactionFee'
+  | 'chargebackFee'
   | 'callbackBody'
   | 'useClock'
   | 'redeliverDue'

@@ -28,6 +28,13 @@ export interface RefundsTable {
   /** Migration 20261207T0520: the sale's accounts archived in Xero whose credit note lines went to credit_moved_to, the sales account. */
   credit_archived_accounts: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   credit_moved_to: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 20261207T2003: a chargeback's fee, read from its CHARGEBACK transaction (null: not read), and its Spend Money. */
+  chargeback_txn_id: ColumnType<string | null, string | null | undefined, string | null>;
+  fee: Int8 | null;
+  fee_tax: Int8 | null;
+  fee_withheld: Int8 | null;
+  fee_attempt_at: Timestamp | null;
+  xero_fee_txn_id: ColumnType<string | null, string | null | undefined, string | null>;
   last_error: string | null;
   refunded_at: Timestamp;
   created_at: Timestamp;

@@ -1,0 +1,132 @@
+/**
+ * What Xendit charged on a lost dispute: its CHARGEBACK transaction's `fee` object (xendit_fee,
+ * value_added_tax, xendit_withholding_tax, third_party_withholding_tax, status: docs.xendit.co/apidocs/
+ * list-transactions; xendit-node balance_and_transaction FeeResponse) leaves the balance besides the
+ * disputed amount, so without it the clearing account stays above Xendit's balance by that fee.
+ * Booked once by the dispute's LOST job after the chargeback itself, as a payout's fee is
+ * (fee-spend.ts: a Spend Money out of the clearing account the cash refund left, to the fee account,
+ * the VAT and any tax withheld on lines of their own), Reference `Xendit chargeback fee <transaction
+ * id>`, its attempt marked apart from the chargeback's (send-once.ts), so a run that dies between the
+ * two, or after Xero took the fee, sends each once.
+ *
+ * The figures are read once and kept on the chargeback's row (refunds.fee…): by the job through
+ * getChargeback (by product_id, the dispute's id), or by the chargeback listing, which runs that job
+ * again when it learns a fee the job could not read (the transaction not listed yet when it ran, or
+ * a chargeback booked before fees were: list-chargebacks.ts). A fee PENDING with no figures is waited
+ * for as a payment's is (fee-read.ts FEE_PENDING_WAIT_MS), then a person looks; never taken as none.
+ * Fees billed monthly when it was lost are on Xendit's bill (record-fee-bill.ts), never taken from the
+ * balance: only tax withheld is booked then.
+ */
+import type { Merchant } from '../../store/merchants.js';
+import { clearingAccountFor } from '../../store/merchants.js';
+import type { Refund, ChargebackFeeRead } from '../../store/refunds.js';
+import type { XenditChargeback } from '../../clients/xendit/types.js';
+import { toDecimal } from '../../money.js';
+import { NeedsReview, RetryLater } from '../runner.js';
+import { FEE_PENDING_WAIT_MS, NO_WITHHOLDING_ACCOUNT } from './fee-read.js';
+import { feeSpendOnce } from './fee-spend.js';
+import { recordFailure } from './record-failure.js';
+import { refusedForNewLock } from './org-date.js';
+import type { RecordRefundDeps } from './record-refund.js';
+
+/** Reference of the fee's Spend Money: the transaction it was read from, as the withdrawals' and movements' fees (report/chargeback-fees.ts reads it). */
+export function chargebackFeeReference(xenditTransactionId: string): string {
+  return `Xendit chargeback fee ${xenditTransactionId}`;
+}
+
+/** How long a PENDING fee's read waits before it is tried again. */
+const PENDING_RETRY_SECONDS = 1800;
+
+/** The figures of a listed chargeback, to keep; null: none yet (PENDING without figures, or unfit: the job says why). */
+export function feeRead(c: XenditChargeback): ChargebackFeeRead | null {
+  if (c.fee.unfit || (c.fee.pending && c.fee.fee + c.fee.withheld === 0)) return null;
+  return { txnId: c.id, fee: c.fee.fee, feeTax: c.fee.feeTax, withheld: c.fee.withheld };
+}
+
+/** Whether a chargeback's fee needs nothing more: read, and none or booked. */
+export function chargebackFeeSettled(row: Refund): boolean {
+  const f = row.chargebackFee;
+  return f !== null && (f.fee + f.withheld === 0 || row.xeroFeeTxnId !== null);
+}
+
+/**
+ * The fee of the chargeback `row` (recorded) into Xero, once; `key`, the Xendit key its dispute was
+ * read with. Throws RetryLater while a PENDING fee is awaited, NeedsReview when a person must book it.
+ */
+export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Merchant, row: Refund, key: string, opts: { lookFirst: boolean }): Promise<void> {
+  if (row.kind !== 'chargeback' || row.state !== 'recorded' || chargebackFeeSettled(row)) return;
+  const read = row.chargebackFee ?? (await readFee(deps, row, key));
+  if (!read) return;
+  const money = (minor: number) => `${toDecimal(minor, row.currency)} ${row.currency}`;
+  const billed = (await deps.stores.feeBills.billingAt(merchant))(row.refundedAt) === 'invoiced';
+  const fee = billed ? 0 : read.fee;
+  if (fee + read.withheld <= 0 || merchant.feePosting === 'off') return;
+  const what = `chargeback ${row.xenditRefundId}`;
+  const now = () => deps.clock();
+  try {
+    if (read.withheld > 0 && !merchant.withholdingAccountCode)
+      throw new NeedsReview(`${NO_WITHHOLDING_ACCOUNT}: Xendit withheld ${money(read.withheld)} on ${what}; not booked`);
+    const entryId = await feeSpendOnce(
+      deps,
+      merchant,
+      {
+        currency: row.currency,
+        fee,
+        feeTax: billed ? 0 : read.feeTax,
+        what,
+        ...(read.withheld > 0 ? { withheld: { amount: read.withheld, accountCode: merchant.withholdingAccountCode! } } : {}),
+      },
+      // Out of the account its cash refund left (the merchant may have switched since).
+      row.clearingAccount ?? clearingAccountFor(merchant, row.currency),
+      {
+        reference: chargebackFeeReference(read.txnId),
+        key: `xendit-chargeback-fee-${row.id}`,
+        at: row.refundedAt,
+        sentAt: row.feeAttemptAt,
+        lookFirst: opts.lookFirst,
+        mark: (at) => deps.stores.refunds.noteFeeAttempt(row.id, at, now()),
+      },
+    );
+    await deps.stores.refunds.feeBooked(row.id, entryId, now());
+    deps.logger.info({ merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId, entryId }, 'chargeback fee recorded in Xero');
+  } catch (err) {
+    if (err instanceof NeedsReview) {
+      await deps.stores.refunds.noteError(row.id, err.message, now());
+      throw err;
+    }
+    // The chargeback stays recorded: what went wrong is its fee's, on its row and its job.
+    await recordFailure(err, 'spend money (chargeback fee)', {
+      needsReview: (reason) => deps.stores.refunds.noteError(row.id, reason, now()),
+      noteError: (message) => deps.stores.refunds.noteError(row.id, message, now()),
+      newLockDate: (e) => refusedForNewLock(deps, merchant, e),
+    });
+  }
+}
+
+/** The fee read from the dispute's CHARGEBACK transaction and kept; null: not listed (yet), the listing books it once it lists it. */
+async function readFee(deps: RecordRefundDeps, row: Refund, key: string): Promise<ChargebackFeeRead | null> {
+  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency);
+  if (!c) {
+    deps.logger.info(
+      { merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId },
+      'no CHARGEBACK transaction listed for the dispute yet: its fee is booked once the chargeback listing finds it',
+    );
+    return null;
+  }
+  const which = `chargeback ${row.xenditRefundId} (transaction ${c.id})`;
+  if (c.fee.unfit)
+    throw new NeedsReview(`Xendit's fee on ${which} cannot be read (${c.fee.unfit}): not booked; book it by hand (Reference ${chargebackFeeReference(c.id)})`);
+  const read = feeRead(c);
+  if (!read) {
+    // An unknown fee is never taken as none: PENDING with no figures may be one Xendit has not worked out yet.
+    const wait = `Xendit's fee on ${which} is still PENDING (fee.status) and shows no figures`;
+    const made = Date.parse(c.created);
+    if (deps.clock().getTime() - (Number.isNaN(made) ? row.refundedAt.getTime() : made) < FEE_PENDING_WAIT_MS) {
+      await deps.stores.refunds.noteError(row.id, `${wait}: waiting until it is known`, deps.clock());
+      throw new RetryLater(wait, PENDING_RETRY_SECONDS);
+    }
+    throw new NeedsReview(`fee unknown: ${wait} a day after the chargeback; not booked: Retry once Xendit shows it, or book it by hand`);
+  }
+  await deps.stores.refunds.noteChargebackFee(row.id, read, deps.clock());
+  return read;
+}

@@ -1,0 +1,99 @@
+/**
+ * Xendit's fees on lost disputes (jobs/sync/chargeback-fee.ts): each Spend Money `Xendit chargeback
+ * fee <transaction id>` on a clearing account held against what that CHARGEBACK transaction's `fee`
+ * object says Xendit took (its fee with the VAT, and the taxes withheld; the fee and VAT none when
+ * billed monthly then), and each chargeback booked in the range whose transaction shows a fee that
+ * no such entry books, at any date, as a fee missing in Xero: the clearing account would stay above
+ * Xendit's balance by it.
+ */
+import type { XeroBankTransaction } from '../clients/xero/types.js';
+import type { XenditChargeback } from '../clients/xendit/types.js';
+import type { XenditFeeBilling } from '../store/merchants.js';
+import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../money.js';
+import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
+import { inAccount, type XenditAccounts } from './xendit-accounts.js';
+
+const CHARGEBACK_FEE_REF = /^Xendit chargeback fee (\S+)$/;
+
+export const isChargebackFee = (t: Pick<XeroBankTransaction, 'type' | 'reference'>): boolean => t.type === 'SPEND' && CHARGEBACK_FEE_REF.test(t.reference);
+
+/** The chargeback fees booked on the clearing accounts: those of the range, and every transaction id booked at any date. */
+export function chargebackFeesBooked() {
+  const inRange: XeroBankTransaction[] = [];
+  const anyDate = new Set<string>();
+  return {
+    inRange,
+    anyDate,
+    seen(t: XeroBankTransaction, here: boolean) {
+      const id = t.type === 'SPEND' ? CHARGEBACK_FEE_REF.exec(t.reference)?.[1] : undefined;
+      if (!id) return;
+      anyDate.add(id);
+      if (here) inRange.push(t);
+    },
+  };
+}
+
+/**
+ * The rows, each side's amount counted into `sum` of its currency (negative: out of the balance).
+ * `chargebacks`: the chargebacks booked in the range (dispute id, currency); `billingAt`: how Xendit charged its fees when.
+ */
+export async function chargebackFeeRows(
+  deps: ReportDeps,
+  accounts: XenditAccounts,
+  booked: ReturnType<typeof chargebackFeesBooked>,
+  chargebacks: { disputeId: string; currency: string; date: string }[],
+  billingAt: (at: Date) => XenditFeeBilling,
+  sum: (currency: string) => { xendit: bigint; xero: bigint },
+): Promise<ReportRow[]> {
+  const rows: ReportRow[] = [];
+  const count = (currency: string, xendit: bigint, xero: bigint) => {
+    sum(currency).xendit += xendit;
+    sum(currency).xero += xero;
+  };
+  const taken = (c: XenditChargeback) => {
+    const fee = billingAt(new Date(c.created)) === 'invoiced' ? 0 : c.fee.fee;
+    return hundredths(toDecimal(fee + c.fee.withheld, c.currency));
+  };
+  for (const t of booked.inRange) {
+    const id = CHARGEBACK_FEE_REF.exec(t.reference)![1];
+    const xero = hundredths(t.total);
+    const found = await accounts.find('chargebacks', (key) => deps.xendit.getChargebackTransaction(key, id));
+    const xendit = found.value ? taken(found.value) : null;
+    const status: RowStatus = xendit === null ? 'missing_at_xendit' : xendit === xero ? 'matched' : 'fee_differs';
+    const row = feeRow(
+      t.date ?? '',
+      t.currencyCode,
+      xendit,
+      xero,
+      status,
+      `chargeback fee ${id}${found.value ? ` (chargeback ${found.value.disputeId})` : ''}`,
+    );
+    rows.push(found.value ? inAccount(row, found.key) : row);
+    count(t.currencyCode, -(xendit ?? 0n), -xero);
+  }
+  for (const { disputeId, currency, date } of chargebacks) {
+    if (!(SUPPORTED_CURRENCIES as readonly string[]).includes(currency)) continue;
+    const found = await accounts.find('chargebacks', (key) => deps.xendit.getChargeback(key, disputeId, currency as Currency));
+    const c = found.value;
+    if (!c || booked.anyDate.has(c.id)) continue;
+    const xendit = taken(c);
+    if (xendit === 0n) continue;
+    rows.push(inAccount(feeRow(date, currency, xendit, null, 'fee_missing', `chargeback fee ${c.id} (chargeback ${disputeId}): not in Xero`), found.key));
+    count(currency, -xendit, 0n);
+  }
+  return rows;
+}
+
+function feeRow(date: string, currency: string, xendit: bigint | null, xero: bigint | null, status: RowStatus, note: string): ReportRow {
+  return {
+    date,
+    xenditInvoiceId: null,
+    currency,
+    xenditAmount: null,
+    xenditFee: xendit === null ? null : format(xendit),
+    xeroPayment: null,
+    xeroFee: xero === null ? null : format(xero),
+    status,
+    note,
+  };
+}
