@@ -79,6 +79,34 @@ describeEachDatabase('refund listing, newest first, past the pages one run reads
     assert.equal(h.sims.xero.test.refundPayments(h.tenantId).length, ours.length);
   });
 
+  for (const mode of ['empty', 'restart'] as const)
+    it(`an unfinished walk whose cursor Xendit no longer holds (answering ${mode === 'empty' ? 'an empty page' : 'the first page again'}): the refunds after it are still found, each booked once`, async () => {
+      const [a, b] = [await paidAndRecorded(), await paidAndRecorded()];
+      at = Date.now();
+      await othersRefunds(5);
+      await list();
+      const ours = [await lostRefund(a)]; // behind 350 newer ones
+      await othersRefunds(350);
+      ours.push(await lostRefund(b));
+      await list(); // the newest 300: the walk kept, ours[0] not reached
+      const kept = (await h.stores.refundListing.newestFirst(h.merchant.id, 'test'))?.walk;
+      assert.ok(kept?.afterId, 'a walk left unfinished');
+      // Xendit lets the cursor lapse (app/simulators/xendit/cursor.ts): the kept walk's next page is asked after one it does not hold.
+      h.sims.xendit.faults.unknownCursor = mode;
+      h.sims.xendit.faults.forgottenCursors.add(kept.afterId);
+      await list();
+      await list();
+      for (const id of ours) assert.equal((await refundRow(id))?.state, 'recorded', `refund ${id} booked`);
+      await list();
+      assert.deepEqual(
+        notes()
+          .map((n) => n.reference)
+          .sort(),
+        ours.map((id) => `Xendit refund ${id}`).sort(),
+        'each booked once',
+      );
+    });
+
   it('a refund made at the same time as the newest one a run read, listed after it, is still read by the next run', async () => {
     const ourInvoice = await paidAndRecorded();
     at = Date.now();

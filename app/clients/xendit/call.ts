@@ -56,7 +56,7 @@ interface RawRefundApi {
     data: { invoiceId: string; referenceId: string; currency: string; amount: number; reason: string };
   }): Promise<RawResponse>;
   getRefundRaw(p: { refundID: string }): Promise<RawResponse>;
-  getAllRefundsRaw(p: { invoiceId?: string; limit?: number; afterId?: string }): Promise<RawResponse>;
+  getAllRefundsRaw(p: { invoiceId?: string; limit?: number; afterId?: string; beforeId?: string }): Promise<RawResponse>;
 }
 /** Disputes: not in xendit-node 7 (see disputes.ts), made the way its generated APIs make calls. */
 interface RawDisputeApi {

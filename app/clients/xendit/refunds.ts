@@ -53,7 +53,7 @@ export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' |
 
     async listRefunds(secretKey, q) {
       return call(secretKey, 'listRefunds', async (api) => {
-        const body = (await json(await api.getAllRefundsRaw({ invoiceId: q.invoiceId, limit: q.limit, afterId: q.afterId }))) as {
+        const body = (await json(await api.getAllRefundsRaw({ invoiceId: q.invoiceId, limit: q.limit, afterId: q.afterId, beforeId: q.beforeId }))) as {
           data?: unknown;
           has_more?: unknown;
         };

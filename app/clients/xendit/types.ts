@@ -326,7 +326,8 @@ export interface XenditGateway {
    */
   listRefunds(
     secretKey: string,
-    q: { invoiceId?: string; limit: number; afterId?: string },
+    /** beforeId: the page just before that refund in the list's order (xendit-node GetAllRefundsRequest beforeId). */
+    q: { invoiceId?: string; limit: number; afterId?: string; beforeId?: string },
   ): Promise<{ refunds: XenditRefund[]; hasMore: boolean; lastId?: string }>;
   createInvoice(secretKey: string, invoice: NewXenditInvoice): Promise<XenditInvoice>;
   /** null when Xendit has no invoice with that id. */

@@ -5,6 +5,15 @@
  * account. So a walk the budget did not finish is kept (by the caller, with when it began), and the
  * next run first continues it (after_id where it stopped), then, budget left, begins a new one from
  * the newest.
+ *
+ * What Xendit answers after a cursor it no longer holds (its row gone from the list, or a cursor it
+ * let lapse between two runs) is documented nowhere (clients/xendit/paging.ts): the first page
+ * again, or an empty page. The first page again is harmless here (read as the kept walk's next
+ * page, each row's job absorbed by its dedupe key). An empty first page after a kept cursor is not
+ * taken for the walk's end: its rows after the cursor were never shown. The kept walk reads again
+ * from the newest in the same run, back to the same point and with the same start (so one behind
+ * stays behind, and is told, however often its cursor lapses); the rows it meets again are
+ * absorbed by their jobs' dedupe keys. One whose cursor was in fact the last row costs a read again.
  */
 import type { Clock } from '../../clock.js';
 import { UpstreamError } from '../../clients/types.js';
@@ -25,14 +34,21 @@ export function readFrom(now: Date, lookBackDays: number, ...from: Date[]): Date
   return new Date(Math.max(now.getTime() - lookBackDays * 86_400_000, ...from.map((d) => d.getTime())));
 }
 
-/** Pages a walk read, and whether it reached its end (the listing's, or the point it reads back to). */
-export type Walked = { pages: number; done: boolean };
+/**
+ * Pages a walk read, and whether it reached its end (the listing's, or the point it reads back to);
+ * `lost`: the first page after the cursor it began at was empty (see above), nothing saved.
+ */
+export type Walked = { pages: number; done: boolean; lost?: boolean };
 
 export interface BudgetedListing<Kept extends { startedAt: Date }> {
   /** The walk an earlier run left unfinished, if any. */
   kept: Kept | null;
   /** Goes on with it, at most `budget` pages. */
   resume(kept: Kept, budget: number): Promise<Walked>;
+  /** The kept walk again from the newest (its cursor lost: see above), as far back and begun when it was, at most `budget` pages. */
+  again(kept: Kept, budget: number): Promise<Walked>;
+  /** Said when a kept walk's cursor brought an empty page (it is read again from the newest). */
+  lost(kept: Kept): Promise<void>;
   /** A new walk from the newest, begun at `startedAt`, at most `budget` pages. */
   begin(startedAt: Date, budget: number): Promise<Walked>;
   /** Xendit refused to continue the kept walk (an after_id it no longer takes): forget it, or it would hold the listing forever. */
@@ -51,6 +67,13 @@ export async function readWithinBudget<Kept extends { startedAt: Date }>(deps: {
       return l.restart(err);
     }
     budget -= walked.pages;
+    if (walked.lost) {
+      await l.lost(l.kept);
+      // Read from the newest, it is the whole listing: no new walk after it. Nothing left: still behind, the cursor kept.
+      const over = budget > 0 ? await l.again(l.kept, budget) : walked;
+      if (!over.done) await l.behind(l.kept.startedAt);
+      return;
+    }
     if (!walked.done) return l.behind(l.kept.startedAt);
   }
   if (budget <= 0) return;
@@ -59,20 +82,27 @@ export async function readWithinBudget<Kept extends { startedAt: Date }>(deps: {
   if (!walked.done) await l.behind(now);
 }
 
+/** One page read (each row recorded, its job queued): whether it ended the walk, and its last row's id (none: an empty page). */
+export type Step = { done: boolean; lastId?: string };
+
 /**
- * At most `budget` pages from `afterId` (none: the newest). `page` reads one, records its rows and
- * saves where the walk goes on (or that it ended) before the next is read, so a run that dies
- * loses nothing; it answers whether the walk is done and the id to continue after.
+ * At most `budget` pages from `afterId` (none: the newest). `read` reads one and records its rows;
+ * `save` then keeps where the walk goes on (or that it ended) before the next is read, so a run
+ * that dies loses nothing. An empty first page after `afterId` saves nothing: `lost` (see above).
  */
 export async function walkPages(
   budget: number,
   afterId: string | undefined,
-  page: (afterId: string | undefined) => Promise<{ done: boolean; lastId?: string }>,
+  read: (afterId: string | undefined) => Promise<Step>,
+  save: (step: Step) => Promise<void>,
 ): Promise<Walked> {
   for (let n = 0; n < budget; n++) {
-    const { done, lastId } = await page(afterId);
-    if (done || !lastId) return { pages: n + 1, done: true };
-    afterId = lastId;
+    const step = await read(afterId);
+    if (n === 0 && afterId !== undefined && !step.lastId) return { pages: 1, done: false, lost: true };
+    const done = step.done || !step.lastId;
+    await save({ ...step, done });
+    if (done) return { pages: n + 1, done: true };
+    afterId = step.lastId;
   }
   return { pages: budget, done: false };
 }

@@ -63,6 +63,9 @@ export async function listChargebacks(
       await readWithinBudget(deps, PAGE_BUDGET, {
         kept: await deps.stores.settlements.listCursor(at),
         resume: (cursor, budget) => walk(deps, at, cursor, budget, page),
+        again: ({ since, startedAt }, budget) => walk(deps, at, { since, startedAt }, budget, page),
+        lost: async (cursor) =>
+          deps.logger.warn({ ...at, afterId: cursor.afterId }, 'chargeback listing: Xendit showed nothing after its kept cursor: read again from the newest'),
         begin: (startedAt, budget) => walk(deps, at, { since, startedAt }, budget, page),
         restart: async (err) => {
           await deps.stores.settlements.setListCursor(at, null);
@@ -85,12 +88,15 @@ type Page = (since: Date, afterId: string | undefined) => Promise<{ hasMore: boo
 
 /** Pages from `afterId` (none: the newest), at most `budget`: each chargeback's job queued before the cursor moves past its page. */
 async function walk(deps: Deps, at: ListingAt, from: Omit<ListCursor, 'afterId'> & { afterId?: string }, budget: number, page: Page): Promise<Walked> {
-  return walkPages(budget, from.afterId, async (afterId) => {
-    const { hasMore, lastId } = await page(from.since, afterId);
-    const done = !hasMore || !lastId;
-    await deps.stores.settlements.setListCursor(at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt });
-    return { done, lastId };
-  });
+  return walkPages(
+    budget,
+    from.afterId,
+    async (afterId) => {
+      const { hasMore, lastId } = await page(from.since, afterId);
+      return { done: !hasMore, ...(lastId ? { lastId } : {}) };
+    },
+    ({ done, lastId }) => deps.stores.settlements.setListCursor(at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt }),
+  );
 }
 
 async function readPage(

@@ -46,6 +46,7 @@ import { listedSince, skipListing } from './key-business.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import type { CrashHook } from './crash-points.js';
+import { UpstreamError } from '../../clients/types.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 3;
@@ -104,15 +105,30 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
  * the cursor) before it ends, its SUCCEEDED webhook lost: it is kept (pending_refunds) and read
  * again by id at each run (lookAgainAtPending) for up to PENDING_HOLD_MS after it was made.
  */
-async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, key, since }: { mode: XenditMode; key: string; since: Date }): Promise<void> {
+async function listMerchantRefunds(
+  deps: ListDeps,
+  merchant: Merchant,
+  { mode, key, since }: { mode: XenditMode; key: string; since: Date },
+  pages = MAX_PAGES,
+): Promise<void> {
   const l: Listing = { merchant, mode, key, since, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds) };
   const newest = await deps.stores.refundListing.newestFirst(merchant.id, mode);
-  if (newest) return listNewestFirst(deps, l, newest, MAX_PAGES);
+  if (newest) return listNewestFirst(deps, l, newest, pages);
   const cursor = await deps.stores.refundListing.cursor(merchant.id, mode);
   const read: XenditRefund[] = [];
   let afterId = cursor ?? undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  for (let page = 0; page < pages; page++) {
     const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(key, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
+    // Nothing after the kept cursor: no refund made since, or a cursor Xendit no longer holds (its
+    // answer to one is documented nowhere: clients/xendit/paging.ts), the refunds after it never shown.
+    if (page === 0 && cursor && !lastId && !(await cursorHeld(deps, key, cursor))) {
+      await deps.stores.refundListing.setCursor(merchant.id, mode, null);
+      deps.logger.warn(
+        { merchantId: merchant.id, mode, afterId: cursor },
+        'refund listing: Xendit no longer holds its cursor: it reads from the start again (each refund read again is queued once)',
+      );
+      return listMerchantRefunds(deps, merchant, { mode, key, since }, pages - 1);
+    }
     read.push(...refunds);
     const judged = listOrder(read);
     if (judged === 'newest_first' && cursor) {
@@ -137,6 +153,22 @@ async function listMerchantRefunds(deps: ListDeps, merchant: Merchant, { mode, k
     }
     if (!hasMore || !lastId) break;
     afterId = lastId;
+  }
+}
+
+/**
+ * Whether Xendit still holds a refund listing's cursor: the page before it (before_id, xendit-node
+ * GetAllRefundsRequest) shows the refund before it, the cursor being the newest of an oldest-first
+ * listing of more than one. An empty page there says it does not; the first page again (the other
+ * answer to a cursor it does not hold) never reaches here, read as the page after the cursor.
+ */
+async function cursorHeld(deps: ListDeps, key: string, cursor: string): Promise<boolean> {
+  try {
+    return (await deps.xendit.listRefunds(key, { limit: 1, beforeId: cursor })).lastId !== undefined;
+  } catch (err) {
+    // A revision refusing before_id: no way to tell, the cursor is kept as it always was.
+    if (err instanceof UpstreamError && err.kind === 'rejected') return true;
+    throw err;
   }
 }
 

@@ -164,18 +164,19 @@ type Listing = { merchant: Merchant; key: string; keySince: Date; at: ListingAt 
  * one made long ago may come back late), within the run's page budget (readWithinBudget): first the
  * rest of a listing an earlier run left unfinished (the same question, after_id where it stopped),
  * then, budget left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
+ * An empty page after a kept cursor (one Xendit may no longer hold) reads that walk again from the newest (budgeted-listing.ts).
  */
 async function listCurrency(deps: Deps, l: Listing, since: Date, read: PageReader): Promise<void> {
   await readWithinBudget(deps, deps.pageBudget ?? PAGE_BUDGET, {
     kept: await deps.stores.settlements.listCursor(l.at),
     resume: (cursor, budget) => walk(deps, l, cursor, budget, read),
+    again: ({ since, startedAt }, budget) => walk(deps, l, { since, startedAt }, budget, read),
+    lost: async (cursor) =>
+      deps.logger.warn({ ...l.at, afterId: cursor.afterId }, `${what(l)} listing: Xendit showed nothing after its kept cursor: read again from the newest`),
     begin: (startedAt, budget) => walk(deps, l, { since, startedAt }, budget, read),
     restart: async (err) => {
       await deps.stores.settlements.setListCursor(l.at, null);
-      deps.logger.warn(
-        { err: String(err), ...l.at },
-        `Xendit refused to continue the ${movementListing(l.at.listing) ? 'movement' : 'withdrawal'} listing: it starts again`,
-      );
+      deps.logger.warn({ err: String(err), ...l.at }, `Xendit refused to continue the ${what(l)} listing: it starts again`);
     },
     behind: (startedAt) => behind(deps, l, startedAt),
   });
@@ -186,13 +187,18 @@ async function listCurrency(deps: Deps, l: Listing, since: Date, read: PageReade
  * its job queued) before the cursor moves past its page, so a run that dies loses nothing.
  */
 async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: string; startedAt: Date }, budget: number, read: PageReader): Promise<Walked> {
-  return walkPages(budget, from.afterId, async (afterId) => {
-    const { hasMore, lastId } = await read(from.since, afterId);
-    const done = !hasMore || !lastId;
-    await deps.stores.settlements.setListCursor(l.at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt });
-    return { done, lastId };
-  });
+  return walkPages(
+    budget,
+    from.afterId,
+    async (afterId) => {
+      const { hasMore, lastId } = await read(from.since, afterId);
+      return { done: !hasMore, ...(lastId ? { lastId } : {}) };
+    },
+    ({ done, lastId }) => deps.stores.settlements.setListCursor(l.at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt }),
+  );
 }
+
+const what = (l: Listing): string => (movementListing(l.at.listing) ? 'movement' : 'withdrawal');
 
 /** A page of one currency's withdrawals, made ('created') or sent back ('reversed') since. */
 function withdrawalsPage(deps: Deps, l: Listing): PageReader {
@@ -214,10 +220,7 @@ function withdrawalsPage(deps: Deps, l: Listing): PageReader {
 async function behind(deps: Deps, l: Listing, startedAt: Date): Promise<void> {
   const since = deps.clock().getTime() - startedAt.getTime();
   const kind = movementListing(l.at.listing) ? 'otherMovementsBehind' : 'withdrawalsBehind';
-  deps.logger.warn(
-    { ...l.at, behindMs: since },
-    `${movementListing(l.at.listing) ? 'movement' : 'withdrawal'} listing not read to its end this run: the next run continues where it stopped`,
-  );
+  deps.logger.warn({ ...l.at, behindMs: since }, `${what(l)} listing not read to its end this run: the next run continues where it stopped`);
   if (since < BEHIND_ALERT_MS) return;
   const { merchantId, currency, mode } = l.at;
   // Each stored key's account is listed on its own: the alert says which, and one key's backlog is not absorbed into the other's.

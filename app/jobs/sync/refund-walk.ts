@@ -45,6 +45,10 @@ export async function listNewestFirst(deps: ListDeps, l: Listing, kept: NewestFi
     await readWithinBudget(deps, budget, {
       kept: state.walk,
       resume: (walk, pages) => walkBack(deps, l, state, walk, pages),
+      // From the newest back to the mark covers what the lost walk had left: its newest is this walk's.
+      again: (walk, pages) => walkBack(deps, l, state, { top: null, startedAt: walk.startedAt }, pages),
+      lost: async (walk) =>
+        deps.logger.warn({ ...at, afterId: walk.afterId }, 'refund listing: Xendit showed nothing after its kept cursor: read again from the newest'),
       begin: (startedAt, pages) => walkBack(deps, l, state, { top: null, startedAt }, pages),
       restart: async (err) => {
         await deps.stores.refundListing.setNewestFirst(l.merchant.id, l.mode, { mark: state.mark, walk: null });
@@ -77,19 +81,24 @@ async function walkBack(
   const since = Math.max(l.since.getTime(), from.startedAt.getTime() - FIRST_LOOK_BACK_MS);
   const stop: RefundMark = state.mark ?? { id: null, created: new Date(since) };
   let top = from.top;
-  return walkPages(budget, from.afterId, async (afterId) => {
-    const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(l.key, { limit: l.pageSize, ...(afterId ? { afterId } : {}) });
-    if (listOrder(refunds) === 'oldest_first') throw new OrderChanged();
-    const end = refunds.findIndex((r) => madeBefore(r, stop));
-    const fresh = end < 0 ? refunds : refunds.slice(0, end);
-    await l.seen(fresh);
-    top ??= markOf(fresh);
-    const done = end >= 0 || !hasMore || !lastId;
-    state.mark = done ? (top ?? stop) : state.mark;
-    state.walk = done ? null : { afterId: lastId!, top, startedAt: from.startedAt };
-    await deps.stores.refundListing.setNewestFirst(l.merchant.id, l.mode, state);
-    return { done, lastId };
-  });
+  return walkPages(
+    budget,
+    from.afterId,
+    async (afterId) => {
+      const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(l.key, { limit: l.pageSize, ...(afterId ? { afterId } : {}) });
+      if (listOrder(refunds) === 'oldest_first') throw new OrderChanged();
+      const end = refunds.findIndex((r) => madeBefore(r, stop));
+      const fresh = end < 0 ? refunds : refunds.slice(0, end);
+      await l.seen(fresh);
+      top ??= markOf(fresh);
+      return { done: end >= 0 || !hasMore, ...(lastId ? { lastId } : {}) };
+    },
+    async ({ done, lastId }) => {
+      state.mark = done ? (top ?? stop) : state.mark;
+      state.walk = done ? null : { afterId: lastId!, top, startedAt: from.startedAt };
+      await deps.stores.refundListing.setNewestFirst(l.merchant.id, l.mode, state);
+    },
+  );
 }
 
 /** Made strictly before the mark (one whose time Xendit did not send: the mark itself). */

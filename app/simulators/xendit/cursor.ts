@@ -5,12 +5,33 @@
  * was paged) is documented nowhere (docs.xendit.co List Transactions, List Refunds, List Invoices;
  * xendit-node's docs): by default the simulator answers an empty last page; faults.unknownCursor
  * 'restart' answers the first page, as if no cursor was sent. The gateway must be right with both.
+ * Nor is a cursor's lifetime documented: faults.forgottenCursors holds ids answered as unknown though
+ * their row is still listed (a cursor a listing kept between runs that Xendit let lapse), until a
+ * page ending at the same row hands it out afresh (handOut).
  */
 import type { XenditFaults } from './errors.js';
 
 export function rowsAfterCursor<T>(faults: XenditFaults, rows: T[], cursor: string | undefined, idOf: (row: T) => string): T[] {
   if (cursor === undefined) return rows;
-  const at = rows.findIndex((r) => idOf(r) === cursor);
+  const at = faults.forgottenCursors.has(cursor) ? -1 : rows.findIndex((r) => idOf(r) === cursor);
   if (at >= 0) return rows.slice(at + 1);
   return faults.unknownCursor === 'restart' ? rows : [];
+}
+
+/**
+ * The Refunds API's before_id (xendit-node GetAllRefundsRequest beforeId; its meaning is not
+ * documented either): the `limit` rows just before that refund in the list's order. An unknown one
+ * is answered as after_id's is.
+ */
+export function rowsBeforeCursor<T>(faults: XenditFaults, rows: T[], cursor: string, limit: number, idOf: (row: T) => string): T[] {
+  const at = faults.forgottenCursors.has(cursor) ? -1 : rows.findIndex((r) => idOf(r) === cursor);
+  if (at >= 0) return rows.slice(Math.max(0, at - limit), at);
+  return faults.unknownCursor === 'restart' ? rows.slice(0, limit) : [];
+}
+
+/** A page answered: the cursor its last row is, handed out afresh, is held again (forgottenCursors). */
+export function handOut<T>(faults: XenditFaults, page: T[], idOf: (row: T) => string): T[] {
+  const last = page.at(-1);
+  if (last !== undefined) faults.forgottenCursors.delete(idOf(last));
+  return page;
 }

@@ -15,6 +15,8 @@ export class XenditFaults extends Faults {
   ignoreListCursor = false;
   /** Test option: what a list answers to a page cursor it does not hold (cursor.ts): an empty page, or the first page again. */
   unknownCursor: 'empty' | 'restart' = 'empty';
+  /** Test option: page cursors answered as unknown (unknownCursor) though their row is still listed: ones Xendit let lapse (cursor.ts). */
+  forgottenCursors = new Set<string>();
   /**
    * Test option: GET /v2/invoices takes paid_after and paid_before as inclusive bounds. By default
    * they are strict, as Xendit's List All Invoices reference describes them ("greater than", "less
@@ -64,6 +66,7 @@ export class XenditFaults extends Faults {
     this.invoiceUrlOverride = undefined;
     this.ignoreListCursor = false;
     this.unknownCursor = 'empty';
+    this.forgottenCursors = new Set();
     this.inclusivePaidBounds = false;
     this.grantedDurationSeconds = undefined;
     this.retiredTypes = [];

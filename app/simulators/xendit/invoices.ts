@@ -10,7 +10,7 @@ import { invoiceNotFound, notPendingInvoice, validation } from './errors.js';
 import { invoiceJson } from './json.js';
 import type { OutsideInvoice } from './simulator.js';
 import { type Ctx, type SimXenditInvoice, type XenditSimAccount } from './state.js';
-import { rowsAfterCursor } from './cursor.js';
+import { handOut, rowsAfterCursor } from './cursor.js';
 
 export const DEFAULT_DURATION_SECONDS = 86400;
 
@@ -219,7 +219,7 @@ export function listInvoicesRoute(ctx: Ctx, req: Request, res: Response): void {
         (!paidBefore || (i.paidAt !== undefined && (inclusive ? i.paidAt <= paidBefore : i.paidAt < paidBefore))),
     )
     .sort((a, b) => b.created.getTime() - a.created.getTime() || (a.id < b.id ? 1 : -1));
-  const list = rowsAfterCursor(ctx.faults, sorted, lastInvoice, (i) => i.id).slice(0, limit);
+  const list = handOut(ctx.faults, rowsAfterCursor(ctx.faults, sorted, lastInvoice, (i) => i.id).slice(0, limit), (i) => i.id);
   res.json(list.map((i) => invoiceJson(ctx, i)));
 }
 

@@ -13,7 +13,7 @@ import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccou
 import { deliver } from './deliveries.js';
 import { paymentIdOf } from './json.js';
 import { simRefundSupport } from './refund-channels.js';
-import { rowsAfterCursor } from './cursor.js';
+import { handOut, rowsAfterCursor, rowsBeforeCursor } from './cursor.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function refundState(ctx: Ctx): { refunds: SimRefund[]; webhooks: SimRefundWebhook[] } {
@@ -292,7 +292,8 @@ export function getRefundRoute(ctx: Ctx, req: Request, res: Response): void {
 /**
  * Newest first, or oldest first as the account's refundsListOrder says (docs.xendit.co "List
  * refunds" and xendit-node RefundApi getAllRefunds are silent on the order: both may be the real
- * one); `after_id` continues after that refund; `limit` up to 100 (default 10).
+ * one); `after_id` continues after that refund, `before_id` gives the page before it (xendit-node
+ * GetAllRefundsRequest); `limit` up to 100 (default 10).
  */
 export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
   const account = res.locals.account as XenditSimAccount;
@@ -303,7 +304,12 @@ export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
     )
     .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
   if (newestFirst) rows.reverse();
-  rows = rowsAfterCursor(ctx.faults, rows, typeof req.query.after_id === 'string' ? req.query.after_id : undefined, (r) => r.id);
   const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
-  res.json({ data: rows.slice(0, limit).map((r) => refundJson(ctx, r)), has_more: rows.length > limit });
+  if (typeof req.query.before_id === 'string') {
+    // has_more: whether rows come before these (nothing the gateway reads).
+    const before = rowsBeforeCursor(ctx.faults, rows, req.query.before_id, limit, (r) => r.id);
+    return void res.json({ data: before.map((r) => refundJson(ctx, r)), has_more: before.length > 0 && rows[0] !== before[0] });
+  }
+  rows = rowsAfterCursor(ctx.faults, rows, typeof req.query.after_id === 'string' ? req.query.after_id : undefined, (r) => r.id);
+  res.json({ data: handOut(ctx.faults, rows.slice(0, limit), (r) => r.id).map((r) => refundJson(ctx, r)), has_more: rows.length > limit });
 }

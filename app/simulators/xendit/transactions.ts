@@ -10,7 +10,7 @@ import { wire } from './json.js';
 import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
 import { channelCategoryOf, moneyBackRows } from './money-back.js';
-import { rowsAfterCursor } from './cursor.js';
+import { handOut, rowsAfterCursor } from './cursor.js';
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
@@ -129,7 +129,7 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
     })
     .sort((a, b) => b.at.getTime() - a.at.getTime() || (String(a.json.id) < String(b.json.id) ? 1 : -1));
   rows = rowsAfterCursor(ctx.faults, rows, text(req.query.after_id) || undefined, (r) => String(r.json.id));
-  res.json({ has_more: rows.length > limit, data: rows.slice(0, limit).map((r) => r.json), links: [] });
+  res.json({ has_more: rows.length > limit, data: handOut(ctx.faults, rows.slice(0, limit), (r) => String(r.json.id)).map((r) => r.json), links: [] });
 }
 
 /**

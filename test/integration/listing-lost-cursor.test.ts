@@ -1,0 +1,193 @@
+/**
+ * The listings that keep their cursor between runs (budgeted-listing.ts) when Xendit no longer holds
+ * the kept cursor: what it answers is documented nowhere (app/simulators/xendit/cursor.ts), an
+ * empty page or the first page again. Either way the rows after the cursor are still found (their
+ * jobs' dedupe keys absorb the ones read again), and a listing kept behind by cursors that keep
+ * lapsing is told to a person, never started over silently.
+ */
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { addedAtTheTestsStart, createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
+import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import type { ListingAt } from '../../app/store/settlements.js';
+
+const DAY = 86_400_000;
+
+describeEachDatabase('listings whose kept cursor Xendit no longer holds', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+  });
+  afterEach(() => h.close());
+
+  const run = (pageBudget: number) =>
+    listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }), pageBudget })();
+  const queued = async () =>
+    new Set((await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').map((j) => String(j.payload.xenditTransactionId)));
+  const created = (): ListingAt => ({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'created' });
+  /** Xendit lets the cursor the listing kept lapse (faults.forgottenCursors), answering it as `mode` says. */
+  const lapse = async (mode: 'empty' | 'restart') => {
+    const kept = await h.stores.settlements.listCursor(created());
+    assert.ok(kept, 'a cursor kept by the run before');
+    h.sims.xendit.faults.unknownCursor = mode;
+    h.sims.xendit.faults.forgottenCursors.add(kept.afterId);
+    return kept;
+  };
+  /** From when the key's business is the merchant's (key-business.ts listedSince): its creation, on the database's clock. */
+  const keySince = async () => {
+    const seen = await h.stores.xenditBusinesses.of(h.merchant.id, 'test');
+    const since = seen?.listedSince ?? seen?.lookedAt;
+    assert.ok(since);
+    return since;
+  };
+  /** The test's clock moved to `at`. */
+  const to = (at: number) => h.clock.advance(at - h.clock().getTime());
+  const withdrawals = (n: number, from: Date) =>
+    Array.from({ length: n }, (_, i) => h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100, { at: new Date(from.getTime() + i * 1000) }).id);
+
+  beforeEach(async () => {
+    // Money to withdraw, and the key's business known (listedSince) from now on.
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    await h.sims.xendit.settle(x.id);
+    await run(2);
+    // Runs days apart on the test's clock, within a second of the simulator's: past Xendit's 60 calls a minute.
+    h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
+  });
+
+  for (const mode of ['empty', 'restart'] as const) {
+    describe(`Xendit answering ${mode === 'empty' ? 'an empty page' : 'the first page again'}`, () => {
+      it('the withdrawals after the lapsed cursor are found in the same run, back to where the kept walk read, even those now older than the weeks a new walk reads', async () => {
+        const start = await keySince();
+        const old = withdrawals(60, new Date(start.getTime() + DAY));
+        const recent = withdrawals(100, new Date(start.getTime() + 44 * DAY));
+        to(start.getTime() + 44.5 * DAY);
+        await run(2);
+        assert.equal((await queued()).size, 100, 'two pages: the newest hundred');
+        await lapse(mode);
+        // Two days on: a walk begun now reads from 43 days after the first run, past the old ones.
+        h.clock.advance(2 * DAY);
+        await run(5);
+        const all = await queued();
+        for (const id of [...old, ...recent]) assert.ok(all.has(id), `${id} queued`);
+        assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').length, 160, 'one job each');
+      });
+
+      it('a cursor that lapses before every run: the listing stays behind from when its walk began, and a person is told once that is a day', async () => {
+        const start = await keySince();
+        withdrawals(160, new Date(start.getTime() + DAY));
+        to(start.getTime() + 3 * DAY);
+        await run(2);
+        const first = await lapse(mode);
+        h.clock.advance(0.6 * DAY);
+        await run(2);
+        assert.equal((await h.stores.alerts.recent('withdrawalsBehind', [h.merchant.id], new Date(0), 10)).length, 0, 'not a day yet');
+        const second = await lapse(mode);
+        assert.equal(second.startedAt.getTime(), first.startedAt.getTime(), 'the walk read again is the one begun before');
+        h.clock.advance(0.6 * DAY);
+        await run(2);
+        assert.equal((await h.stores.alerts.recent('withdrawalsBehind', [h.merchant.id], new Date(0), 10)).length, 1, 'behind for over a day');
+      });
+    });
+  }
+});
+
+describeEachDatabase('the refund listing, oldest first, whose kept cursor Xendit no longer holds', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundsListOrder: 'oldest_first' });
+  });
+  afterEach(() => h.close());
+
+  const list = async () => {
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
+    await h.worker.drain();
+  };
+  const creditNotes = () => h.sims.xero.test.creditNotes(h.tenantId);
+  /** A payment of ours, recorded in Xero. */
+  async function paidAndRecorded() {
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    assert.equal((await h.stores.payments.byXenditInvoice(h.merchant.id, paid.x.id))?.syncState, 'recorded');
+    return paid.x.id;
+  }
+
+  for (const mode of ['empty', 'restart'] as const) {
+    it(`Xendit answering ${mode === 'empty' ? 'an empty page' : 'the first page again'}: a refund made after the kept cursor lapsed is found by the next run and booked once`, async () => {
+      // Refunds of a payment made outside the gateway (no job), a minute apart: the order is known, a cursor kept.
+      const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 5000 });
+      await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
+      for (let i = 0; i < 5; i++)
+        await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(Date.now() - 3600_000 + i * 60_000) });
+      const ours = await paidAndRecorded();
+      await list();
+      const cursor = await h.stores.refundListing.cursor(h.merchant.id, 'test');
+      assert.ok(cursor, 'a cursor kept');
+      h.sims.xendit.faults.unknownCursor = mode;
+      h.sims.xendit.faults.forgottenCursors.add(cursor);
+      const lost = await h.sims.xendit.refund(ours, { amount: 40_000, sendWebhook: false });
+      await list();
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, lost.id))?.state, 'recorded', 'found after the lapsed cursor');
+      h.sims.xendit.test.clearRequests();
+      await list();
+      const asked = h.sims.xendit.test.requests({ method: 'GET', pathPrefix: '/refunds' }).map((r) => r.path.replace(/^\/refunds\/.*/, 'by id'));
+      assert.equal(asked.filter((p) => p !== 'by id').length, 2, 'nothing new: the page after the cursor and the one before it, never the start again');
+      assert.deepEqual(
+        creditNotes().map((n) => n.reference),
+        [`Xendit refund ${lost.id}`],
+        'booked once',
+      );
+    });
+  }
+});
+
+describeEachDatabase("Xendit's other balance movements, more than a run reads, their kept cursor lapsing", ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    // Movements are dated by the test's clock (after the setting was turned on).
+    h.sims.xendit.test.useClock(h.clock);
+    await addedAtTheTestsStart(h);
+    const code = h.sims.xero.addAccount(h.tenantId, { code: '899', name: 'Xendit other movements', type: 'CURRENT' }).code;
+    await h.stores.merchants.setSettings(h.merchant.id, { otherMovementsAccountCode: code }, h.clock());
+    h.clock.advance(60_000);
+    h.sims.xendit.limits.testPerMinute = 1000; // many pages within a minute of the simulator's; restored by the next harness
+  });
+  afterEach(() => {
+    h.sims.xendit.test.useClock();
+    return h.close();
+  });
+
+  const run = (pageBudget: number) =>
+    listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }), pageBudget })();
+  const queued = async () =>
+    new Set((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').map((j) => String(j.payload.xenditTransactionId)));
+  const movements = (n: number) =>
+    Array.from({ length: n }, () => {
+      h.clock.advance(1000);
+      return h.sims.xendit.test.movement(h.merchant.xenditSecretKey, { type: 'TRANSFER_OUT', currency: 'IDR', amount: 100, cashflow: 'MONEY_OUT' }).id;
+    });
+  const other = { merchantId: '', mode: 'test', currency: 'IDR', listing: 'other' } as const;
+
+  it("the rows past one run's pages are read by the next runs, not the newest again; a lapsed cursor still reaches them; each queued once", async () => {
+    const first = movements(110);
+    await run(2);
+    assert.equal((await queued()).size, 100, 'two pages of 50');
+    await run(2);
+    assert.deepEqual([...(await queued())].sort(), [...first].sort(), 'the next run goes on where the first stopped');
+    const more = movements(130);
+    await run(2); // the walk the second run began from the newest, read to its end
+    await run(2);
+    assert.equal((await queued()).size, 210, 'then the newest two pages');
+    const kept = await h.stores.settlements.listCursor({ ...other, merchantId: h.merchant.id });
+    assert.ok(kept, 'a walk left unfinished');
+    h.sims.xendit.faults.forgottenCursors.add(kept.afterId);
+    await run(4);
+    const all = await queued();
+    for (const id of [...first, ...more]) assert.ok(all.has(id), `${id} queued`);
+    assert.equal((await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement').length, 240, 'one job each');
+  });
+});
