@@ -400,3 +400,23 @@ describe('contract: Xero simulator pages as Xero does', () => {
     }
   });
 });
+
+/**
+ * A 429 as Xero sends it (developer.xero.com/documentation/guides/oauth2/limits, "API rate limits":
+ * the 429 carries X-Rate-Limit-Problem naming the limit, and "If you have exceeded the minute or
+ * daily limit you will also receive a Retry-After" header): no Retry-After for the concurrent limit.
+ */
+describe('contract: Xero simulator answers a rate limit as Xero does', () => {
+  it('concurrent limit: X-Rate-Limit-Problem concurrent and no Retry-After; minute limit: Retry-After too', async () => {
+    const s = await simWithData();
+    s.sim.limits.concurrent = 0; // every call finds the organisation's slots taken
+    const busy = await s.api('get', '/Organisation').expect(429);
+    assert.equal(busy.headers['x-rate-limit-problem'], 'concurrent');
+    assert.equal(busy.headers['retry-after'], undefined, 'Xero documents Retry-After only for the minute and daily limits');
+    s.sim.limits.concurrent = 5;
+    s.sim.limits.perMinute = 0;
+    const minute = await s.api('get', '/Organisation').expect(429);
+    assert.equal(minute.headers['x-rate-limit-problem'], 'minute');
+    assert.match(String(minute.headers['retry-after']), /^\d+$/);
+  });
+});
