@@ -386,6 +386,29 @@ describe('contract: Xero simulator pages as Xero does', () => {
     assert.equal(numbers.length, 5);
   });
 
+  it('pages by 100 whatever pageSize asks when told to (test API pageBy), saying so in pagination', async () => {
+    s.sim.test.pageBy(2);
+    try {
+      const body = (await s.api('get', '/Invoices?page=1&pageSize=1000').expect(200)).body;
+      assert.equal(body.Invoices.length, 2);
+      assert.deepEqual(body.pagination, { page: 1, pageSize: 2, pageCount: 3, itemCount: 5 });
+    } finally {
+      s.sim.test.pageBy();
+    }
+    assert.equal((await s.api('get', '/Invoices?page=1&pageSize=1000').expect(200)).body.Invoices.length, 5);
+  });
+
+  it('summaryOnly=true answers invoices without their line items, allocations or full contact, even on a page', async () => {
+    const full = (await s.api('get', `/Invoices?page=1&IDs=${s.inv.invoiceId}`).expect(200)).body.Invoices[0];
+    assert.ok(full.LineItems.length > 0 && full.Payments.length > 0 && full.Contact.EmailAddress, 'the paged full shape has them');
+    const body = (await s.api('get', `/Invoices?page=1&IDs=${s.inv.invoiceId}&summaryOnly=true`).expect(200)).body;
+    assertStrict(body, 'Invoices');
+    const summary = body.Invoices[0];
+    for (const heavy of ['LineItems', 'Payments', 'CreditNotes', 'Prepayments', 'Overpayments']) assert.equal(summary[heavy], undefined, heavy);
+    assert.equal(summary.Contact.EmailAddress, undefined);
+    assert.deepEqual([summary.InvoiceNumber, summary.CurrencyCode, summary.Total], [full.InvoiceNumber, full.CurrencyCode, full.Total]);
+  });
+
   it('answers every row, without pagination, where Xero does not page (Accounts, TaxRates, Currencies, BankTransfers)', async () => {
     for (const [path, key] of [
       ['/Accounts', 'Accounts'],

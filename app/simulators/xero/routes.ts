@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { escapeHtml, renderPage, sendPage, SIM_CSS } from '../html.js';
 import { taxRateJson } from './tax-rates.js';
 import { grantConnections, isOAuthClient, oauthRoutes, oauthTokenEndpoint } from './oauth.js';
-import { isPaged, summaryInvoiceJson } from './invoice-summary.js';
+import { isPaged, isSummaryOnly, summaryInvoiceJson, summaryOnlyInvoiceJson } from './invoice-summary.js';
 import { idempotencyMiddleware } from './idempotency.js';
 import { refundPaymentsOf } from './refund-payments.js';
 import { findOverpayment, overpaymentJson } from './overpayments.js';
@@ -109,6 +109,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
   router.use((req, res, next) => (isApi(req) ? scopeCheck(req, res, next) : next()));
   router.use(sim.faults.lateWrites());
+  router.use((_req, res, next) => ((res.locals.pageBy = state.pageBy), next()));
   router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
 
   router.get('/connections', (_req, res) => {
@@ -141,10 +142,15 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
-    // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
+    // Without `page` Xero answers the summary shape, with summaryOnly=true a lighter one, paged or not
+    // (see invoice-summary.ts for the sources).
     const paged = isPaged(req.query);
+    const light = isSummaryOnly(req.query);
     const dp = unitDpOf(req.query);
-    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i, dp) : summaryInvoiceJson(invoiceJson(org(res), i, dp))));
+    const rows = listInvoices(org(res), req.query).map((i) => {
+      const full = invoiceJson(org(res), i, dp);
+      return light ? summaryOnlyInvoiceJson(full) : paged ? full : summaryInvoiceJson(full);
+    });
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }), { id: 'InvoiceID' });
   });
   router.get(api('/Invoices/:id'), (req, res) => {

@@ -262,6 +262,8 @@ export interface XeroSimState {
   oauth: SimOAuthState;
   /** The app's webhook subscription and the deliveries made (webhooks.ts). */
   webhooks: SimWebhooks;
+  /** The most rows a list page holds whatever pageSize asks (test API pageBy); none: pageSize, up to 1000. */
+  pageBy?: number;
 }
 
 export interface XeroSimLimits {
@@ -371,6 +373,7 @@ export function emptyState(): XeroSimState {
     tokenRequests: 0,
     oauth: emptyOAuthState(),
     webhooks: { deliveries: [] },
+    pageBy: undefined, // so that reset() clears it too
   };
 }
 
