@@ -443,3 +443,31 @@ describe('contract: Xero simulator answers a rate limit as Xero does', () => {
     assert.match(String(minute.headers['retry-after']), /^\d+$/);
   });
 });
+
+/** Xero's high volume threshold on GET Payments (app/simulators/xero/high-volume.ts has the sources). */
+describe('contract: Xero simulator refuses un-optimised Payments reads past the high volume threshold', () => {
+  it('past it: paged reads by an optimised filter only; an OR of References, Account.AccountID or no page get 400 HighVolumeException', async () => {
+    const s = await simWithData();
+    const get = (query: string) => s.api('get', `/Payments?${query}`);
+    const where = (w: string) => `where=${encodeURIComponent(w)}`;
+    const byAccount = where(`Account.AccountID==guid("${s.bank.accountId}")`);
+    await get(`page=1&${byAccount}`).expect(200);
+    s.sim.test.highVolumeThreshold(1);
+    try {
+      const refused = await get(where('Reference=="part"')).expect(400);
+      assert.deepEqual([refused.body.Type, refused.body.ErrorNumber], ['HighVolumeException', 51]);
+      assert.match(refused.body.Message, /not filtering Payments efficiently/);
+      assert.equal((await get(`page=1&${where('Reference=="part"')}`).expect(200)).body.Payments.length, 1);
+      await get(`page=1&${where('Reference=="part" OR Reference=="other"')}`).expect(400);
+      await get(`page=1&${byAccount}`).expect(400);
+      await get(`page=1&${where(`Reference=="part" AND Account.AccountID==guid("${s.bank.accountId}")`)}`).expect(400);
+      const ids = where(`Invoice.InvoiceID==guid("${s.inv.invoiceId}") OR Invoice.InvoiceID==guid("${s.inv.invoiceId}")`);
+      assert.equal((await get(`page=1&${ids}`).expect(200)).body.Payments.length, 1);
+      await get(`page=1&${where('Status=="AUTHORISED"')}`).expect(200);
+      await get('page=1').expect(200);
+    } finally {
+      s.sim.test.highVolumeThreshold();
+    }
+    await get(`page=1&${byAccount}`).expect(200);
+  });
+});

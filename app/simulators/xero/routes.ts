@@ -30,6 +30,7 @@ import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute, searchedContacts } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
+import { PAYMENTS_HIGH_VOLUME, refusedForVolume } from './high-volume.js';
 import { API_PREFIX, envelope, isApi, org } from './http.js';
 import { unitDpOf } from './decimals.js';
 import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './invoices.js';
@@ -233,6 +234,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p, true)));
+    if (refusedForVolume(req, res, rows.length, state.paymentsHighVolume ?? PAYMENTS_HIGH_VOLUME)) return;
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }), { id: 'PaymentID' });
   });
   router.get(api('/Overpayments/:id'), (req, res) => {

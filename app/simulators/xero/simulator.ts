@@ -127,6 +127,11 @@ export interface XeroSimTestApi {
    * none: pageSize honoured up to 1000 again.
    */
   pageBy(size?: number): void;
+  /**
+   * The payments an organisation may hold before GET Payments refuses (400 HighVolumeException) a
+   * read that is unpaged or not filtered by Xero's optimised filters (high-volume.ts); none: 100 000.
+   */
+  highVolumeThreshold(payments?: number): void;
   /** A copy of the organisation; changing it changes nothing in the simulator. */
   organisation(tenantId: string): SimOrganisation;
   /** A copy of the first organisation that matches. */
