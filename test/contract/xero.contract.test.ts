@@ -386,6 +386,29 @@ describe('contract: Xero simulator pages as Xero does', () => {
     assert.equal(numbers.length, 5);
   });
 
+  it('pages by 100 whatever pageSize asks when told to (test API pageBy), saying so in pagination', async () => {
+    s.sim.test.pageBy(2);
+    try {
+      const body = (await s.api('get', '/Invoices?page=1&pageSize=1000').expect(200)).body;
+      assert.equal(body.Invoices.length, 2);
+      assert.deepEqual(body.pagination, { page: 1, pageSize: 2, pageCount: 3, itemCount: 5 });
+    } finally {
+      s.sim.test.pageBy();
+    }
+    assert.equal((await s.api('get', '/Invoices?page=1&pageSize=1000').expect(200)).body.Invoices.length, 5);
+  });
+
+  it('summaryOnly=true answers invoices without their line items, allocations or full contact, even on a page', async () => {
+    const full = (await s.api('get', `/Invoices?page=1&IDs=${s.inv.invoiceId}`).expect(200)).body.Invoices[0];
+    assert.ok(full.LineItems.length > 0 && full.Payments.length > 0 && full.Contact.EmailAddress, 'the paged full shape has them');
+    const body = (await s.api('get', `/Invoices?page=1&IDs=${s.inv.invoiceId}&summaryOnly=true`).expect(200)).body;
+    assertStrict(body, 'Invoices');
+    const summary = body.Invoices[0];
+    for (const heavy of ['LineItems', 'Payments', 'CreditNotes', 'Prepayments', 'Overpayments']) assert.equal(summary[heavy], undefined, heavy);
+    assert.equal(summary.Contact.EmailAddress, undefined);
+    assert.deepEqual([summary.InvoiceNumber, summary.CurrencyCode, summary.Total], [full.InvoiceNumber, full.CurrencyCode, full.Total]);
+  });
+
   it('answers every row, without pagination, where Xero does not page (Accounts, TaxRates, Currencies, BankTransfers)', async () => {
     for (const [path, key] of [
       ['/Accounts', 'Accounts'],
@@ -398,5 +421,53 @@ describe('contract: Xero simulator pages as Xero does', () => {
       assert.deepEqual(paged[key], all, path);
       assert.equal(paged.pagination, undefined, path);
     }
+  });
+});
+
+/**
+ * A 429 as Xero sends it (developer.xero.com/documentation/guides/oauth2/limits, "API rate limits":
+ * the 429 carries X-Rate-Limit-Problem naming the limit, and "If you have exceeded the minute or
+ * daily limit you will also receive a Retry-After" header): no Retry-After for the concurrent limit.
+ */
+describe('contract: Xero simulator answers a rate limit as Xero does', () => {
+  it('concurrent limit: X-Rate-Limit-Problem concurrent and no Retry-After; minute limit: Retry-After too', async () => {
+    const s = await simWithData();
+    s.sim.limits.concurrent = 0; // every call finds the organisation's slots taken
+    const busy = await s.api('get', '/Organisation').expect(429);
+    assert.equal(busy.headers['x-rate-limit-problem'], 'concurrent');
+    assert.equal(busy.headers['retry-after'], undefined, 'Xero documents Retry-After only for the minute and daily limits');
+    s.sim.limits.concurrent = 5;
+    s.sim.limits.perMinute = 0;
+    const minute = await s.api('get', '/Organisation').expect(429);
+    assert.equal(minute.headers['x-rate-limit-problem'], 'minute');
+    assert.match(String(minute.headers['retry-after']), /^\d+$/);
+  });
+});
+
+/** Xero's high volume threshold on GET Payments (app/simulators/xero/high-volume.ts has the sources). */
+describe('contract: Xero simulator refuses un-optimised Payments reads past the high volume threshold', () => {
+  it('past it: paged reads by an optimised filter only; an OR of References, Account.AccountID or no page get 400 HighVolumeException', async () => {
+    const s = await simWithData();
+    const get = (query: string) => s.api('get', `/Payments?${query}`);
+    const where = (w: string) => `where=${encodeURIComponent(w)}`;
+    const byAccount = where(`Account.AccountID==guid("${s.bank.accountId}")`);
+    await get(`page=1&${byAccount}`).expect(200);
+    s.sim.test.highVolumeThreshold(1);
+    try {
+      const refused = await get(where('Reference=="part"')).expect(400);
+      assert.deepEqual([refused.body.Type, refused.body.ErrorNumber], ['HighVolumeException', 51]);
+      assert.match(refused.body.Message, /not filtering Payments efficiently/);
+      assert.equal((await get(`page=1&${where('Reference=="part"')}`).expect(200)).body.Payments.length, 1);
+      await get(`page=1&${where('Reference=="part" OR Reference=="other"')}`).expect(400);
+      await get(`page=1&${byAccount}`).expect(400);
+      await get(`page=1&${where(`Reference=="part" AND Account.AccountID==guid("${s.bank.accountId}")`)}`).expect(400);
+      const ids = where(`Invoice.InvoiceID==guid("${s.inv.invoiceId}") OR Invoice.InvoiceID==guid("${s.inv.invoiceId}")`);
+      assert.equal((await get(`page=1&${ids}`).expect(200)).body.Payments.length, 1);
+      await get(`page=1&${where('Status=="AUTHORISED"')}`).expect(200);
+      await get('page=1').expect(200);
+    } finally {
+      s.sim.test.highVolumeThreshold();
+    }
+    await get(`page=1&${byAccount}`).expect(200);
   });
 });

@@ -691,6 +691,25 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(await s.xeroClient.listBankTransactionsOfAccount(creds, savings.accountId), []);
     });
 
+    it("finds payments by reference and lists an account's payments in an organisation past Xero's high volume threshold", async () => {
+      const { creds, bank, invoice, org } = seed();
+      const { invoiceId } = invoice();
+      const savings = s.xero.bankAccountFor(org.tenantId, 'Business Savings Account');
+      const one = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '10', 'Xendit hv-1'), 'hv-1');
+      const two = await s.xeroClient.createPayment(creds, pay(invoiceId, bank.accountId, '20', 'Xendit hv-2'), 'hv-2');
+      s.xero.recordPayment(org.tenantId, invoiceId, '7', savings.accountId, 'elsewhere');
+      // Past it Xero takes only paged reads by its optimised filters: no OR of References, no Account.AccountID.
+      s.xero.test.highVolumeThreshold(1); // reset by resetSims()
+      const found = await s.xeroClient.findPaymentsByReferences(creds, ['Xendit hv-1', 'Xendit hv-2', 'Xendit hv-none']);
+      assert.deepEqual(found.map((p) => p.paymentId).sort(), [one.paymentId, two.paymentId].sort());
+      assert.deepEqual(
+        (await s.xeroClient.findPaymentsByReference(creds, invoiceId, 'Xendit hv-2')).map((p) => p.paymentId),
+        [two.paymentId],
+      );
+      const listed = await s.xeroClient.listPaymentsToAccount(creds, bank.accountId);
+      assert.deepEqual(listed.map((p) => p.reference).sort(), ['Xendit hv-1', 'Xendit hv-2']);
+    });
+
     it('shows the simulated Xero page, escaped, without inline script or style', async () => {
       const { invoice } = seed();
       invoice({ invoiceNumber: 'INV-<b>', contact: { name: '<script>alert(1)</script>' } });

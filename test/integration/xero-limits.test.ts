@@ -188,6 +188,22 @@ describeEachDatabase('Xero rate limits shared through the database', ({ db }) =>
     assert.deepEqual(s.statuses, [429, 200]);
   });
 
+  it("a 429 of Xero's concurrent limit (no Retry-After) holds the organisation back about a second, not a minute", async () => {
+    const a = proc();
+    const b = proc();
+    await Promise.all([a.getOrganisation(creds), b.getOrganisation(creds)]); // tokens first
+    s.statuses.length = 0;
+    // Calls in flight we did not count (another installation's, a slot freed too early): Xero is at its five.
+    s.sim.limits.concurrent = 0;
+    const busy = await rejection(a.getOrganisation(creds));
+    assert.deepEqual([busy.kind, busy.status, busy.retryAfterSeconds], ['rate_limited', 429, 1], 'tried again in a second');
+    s.sim.limits.concurrent = 5;
+    clock.advance(1_000);
+    // A 60-second block here held every pay click and payment write of the merchant back for a minute.
+    await b.getOrganisation(creds);
+    assert.deepEqual(s.statuses, [429, 200]);
+  });
+
   it("keeps an app's calls across its organisations inside the per-app minute limit", async () => {
     const second = s.sim.addOrganisation({
       clientId: creds.clientId,

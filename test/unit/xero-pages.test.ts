@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { allPages } from '../../app/clients/xero/call.js';
+import { allPages, hasMorePages } from '../../app/clients/xero/call.js';
 import { UpstreamError } from '../../app/clients/types.js';
 
 /** Xero pages in UpdatedDateUTC order: a row updated between two page reads is met again later, and another is skipped. */
@@ -160,5 +160,21 @@ describe('reading every page of a Xero listing', () => {
       (err: unknown) => err instanceof UpstreamError && err.retryable,
     );
     assert.equal(t.asked(), 6);
+  });
+});
+
+/** A listing its caller reads a page at a time (the open invoices' read asks 1 000 a page). */
+describe('whether a Xero listing has a page after this one', () => {
+  it("as Xero's pagination says, however few rows the page held", () => {
+    assert.equal(hasMorePages(1, 100, 1000, { pageSize: 100, pageCount: 2, itemCount: 150 }), true);
+    assert.equal(hasMorePages(2, 50, 1000, { pageSize: 100, pageCount: 2, itemCount: 150 }), false);
+    assert.equal(hasMorePages(1, 100, 1000, { pageSize: 100, itemCount: 150 }), true, 'itemCount over pageSize without pageCount');
+  });
+
+  it('without pagination: a page of 100 is taken as full even when 1 000 were asked; a shorter one, or none, is the last', () => {
+    assert.equal(hasMorePages(1, 100, 1000), true);
+    assert.equal(hasMorePages(1, 1000, 1000), true);
+    assert.equal(hasMorePages(1, 99, 1000), false);
+    assert.equal(hasMorePages(3, 0, 1000, { pageCount: 5 }), false);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { UpstreamError } from '../types.js';
-import { asRecord, errorText, headerRetryAfter, readFailure } from './errors.js';
+import { asRecord, errorText, rateLimitWaitSeconds, readFailure } from './errors.js';
 import type { XeroBudget, XeroBudgetScope, XeroBudgetTicket, XeroCallOutcome, XeroCallPurpose, XeroCredentials } from './types.js';
 
 const SLOT_POLL_MS = 25;
@@ -93,9 +93,11 @@ function limitsOf(headers: Record<string, unknown>, now: () => Date, status?: nu
   // A 429's Retry-After says when Xero takes calls again, whichever way it counts: it alone is
   // taken. Its remaining counts (0) would pin our calendar minute or day as spent, and Xero's windows
   // may roll (developer.xero.com/faq/limits: "in a given 24 hour period"): after midnight UTC that
-  // held an organisation back for up to a day after Xero would take its calls again.
+  // held an organisation back for up to a day after Xero would take its calls again. The concurrent
+  // limit's 429 has none (rateLimitWaitSeconds): a second, as for our own slots; taken as a minute it
+  // held every pay click and payment write of the merchant back for one. A 429 saying neither: a minute.
   if (status === 429) {
-    return { blockedForSeconds: headerRetryAfter(headers, now) ?? 60, appWide: /app/i.test(String(lower['x-rate-limit-problem'] ?? '')) };
+    return { blockedForSeconds: rateLimitWaitSeconds(headers, now) ?? 60, appWide: /app/i.test(String(lower['x-rate-limit-problem'] ?? '')) };
   }
   const outcome: XeroCallOutcome = {};
   const min = count('x-minlimit-remaining');

@@ -199,6 +199,20 @@ export async function allPages<T>(
   throw new UpstreamError('xero', 'unavailable', `a listing's rows kept moving or leaving between its pages in ${READINGS} readings`);
 }
 
+/**
+ * Whether a listing read page by page by its caller has a page after `page`: as Xero's `pagination`
+ * says (pageCount, else itemCount over its pageSize: xero_accounting.yaml Pagination), else as
+ * allPages judges, a page short of both `asked` and 100 being the last. pageSize is a request: a
+ * server answering 100 where 1 000 were asked would otherwise have its first page taken for the last.
+ */
+export function hasMorePages(page: number, rows: number, asked: number, pagination?: { pageSize?: number; pageCount?: number; itemCount?: number }): boolean {
+  if (rows === 0) return false;
+  const { pageCount, itemCount, pageSize } = pagination ?? {};
+  if (typeof pageCount === 'number' && Number.isInteger(pageCount)) return page < pageCount;
+  if (typeof itemCount === 'number' && typeof pageSize === 'number' && pageSize > 0) return page * pageSize < itemCount;
+  return rows >= asked || rows === XERO_PAGE_SIZE;
+}
+
 /** The page size asked for listings that may run long (a clearing account's every entry). */
 export const LONG_LIST_PAGE_SIZE = 1000;
 

@@ -97,7 +97,7 @@ export function toUpstreamError(err: unknown, context: 'api' | 'token', now: () 
   const message = failureMessage(f);
   if (f.status === 0) return new UpstreamError('xero', 'unavailable', message || 'network error');
   if (f.status >= 500 || f.status === 408) return new UpstreamError('xero', 'unavailable', message, f.status);
-  if (f.status === 429) return new UpstreamError('xero', 'rate_limited', message, 429, headerRetryAfter(f.headers, now));
+  if (f.status === 429) return new UpstreamError('xero', 'rate_limited', message, 429, rateLimitWaitSeconds(f.headers, now));
   // Any refusal at the token endpoint (invalid_client, unauthorized_client…) means bad credentials.
   if (f.status === 401 || f.status === 403 || context === 'token') return new UpstreamError('xero', 'unauthorized', message, f.status);
   if (f.status === 400 && validationErrors(f.body).length) return new XeroValidationRefusal(message);
@@ -163,6 +163,22 @@ export function validationMessages(answered: unknown): string[] {
     level = next;
   }
   return [...found];
+}
+
+/** A call of an organisation whose calls in progress are at Xero's concurrent limit is tried again this much later. */
+export const CONCURRENT_RETRY_SECONDS = 1;
+
+/**
+ * How long a 429 says to wait, in seconds: its Retry-After, which Xero sends for the minute and daily
+ * limits only (developer.xero.com/documentation/guides/oauth2/limits, "API rate limits"); for the
+ * concurrent limit (X-Rate-Limit-Problem: concurrent) a call in progress ending frees it, so a
+ * second. undefined when the 429 says neither: the caller stays on its conservative default.
+ */
+export function rateLimitWaitSeconds(headers: Record<string, unknown>, now: () => Date): number | undefined {
+  const retryAfter = headerRetryAfter(headers, now);
+  if (retryAfter !== undefined) return retryAfter;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'x-rate-limit-problem');
+  return key !== undefined && /concurrent/i.test(String(headers[key])) ? CONCURRENT_RETRY_SECONDS : undefined;
 }
 
 /** The Retry-After header, whatever its case, in seconds. */

@@ -1,6 +1,6 @@
 /** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
 import { nullWhenNotFound } from '../types.js';
-import { lookup, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
+import { hasMorePages, lookup, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
 import { queryChunks } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -135,7 +135,9 @@ export function invoiceCalls({
           ...(decimal(i.total) !== undefined ? { total: decimal(i.total) } : {}),
         }))
         .filter((i) => i.invoiceNumber);
-      return { invoices, more: rows.length >= pageSize };
+      // Xero may answer fewer a page than asked: a short page is not the last unless pagination says so,
+      // or a complete read would forget every open invoice after it (jobs/sync/open-invoices.ts).
+      return { invoices, more: hasMorePages(page, rows.length, pageSize, res.body.pagination) };
     },
 
     async findBillsByNumber(creds, invoiceNumber) {

@@ -1,19 +1,45 @@
 /** Payments: the one the gateway records on an invoice, and those on its clearing account (reconciliation). */
-import { allPages, LONG_LIST_PAGE_SIZE, lookup, pageOf, whereEquals, whereGuid, type XeroCalls } from './call.js';
+import { allPages, LONG_LIST_PAGE_SIZE, pageOf, whereEquals, whereGuid, type XeroCalls } from './call.js';
 import { itemResults, referenceWheres } from './batch.js';
-import { firstCreated } from './errors.js';
+import { firstCreated, XeroValidationRefusal } from './errors.js';
+import { UpstreamError } from '../types.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapAccountPayment, mapPayment, paymentBody, paysInvoice } from './mappers.js';
-import type { XeroGateway } from './types.js';
+import type { XeroCredentials, XeroGateway } from './types.js';
+
+/**
+ * Past Xero's high volume threshold (an organisation with more than 100 000 payments) GET Payments
+ * takes only paged reads filtered by the fields Xero optimised: alone or ANDed PaymentType, Status,
+ * Date, Invoice.InvoiceID, Reference; ORed only Invoice.InvoiceID and PaymentID. Anything else is a
+ * 400 "not filtering payments efficiently" (XeroAPI/xero-php-oauth2-app#30, #31; the list:
+ * developer.xero.com/documentation/api/efficient-data-retrieval; simulators/xero/high-volume.ts).
+ * So every read here is paged, and a read by a filter Xero may refuse so (an OR of References,
+ * Account.AccountID) is made again by optimised ones when Xero answers it with a 400 other than a
+ * ValidationException, whatever its words: below the threshold it costs nothing, above it a few calls.
+ */
+const refusedAsInefficient = (err: unknown) => err instanceof UpstreamError && err.status === 400 && !(err instanceof XeroValidationRefusal);
 
 export function paymentCalls({
   call,
 }: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'createPayments' | 'findPaymentsByReferences' | 'listPaymentsToAccount'> {
+  /** Every page of GET Payments by `where` (none: every payment). */
+  function readPayments(creds: XeroCredentials, op: string, where: string | undefined, pageSize?: number) {
+    return allPages(
+      (page) =>
+        call(creds, op, (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, pageSize)).then((r) =>
+          pageOf(r.body.payments, r.body.pagination),
+        ),
+      (p) => p.paymentID,
+      pageSize ? { pageSize } : undefined,
+    );
+  }
+
   return {
     async findPaymentsByReference(creds, invoiceId, reference) {
       // A Reference no `where` can hold: the invoice's own payments, by its id, instead.
       const where = whereEquals('Reference', reference) ?? whereGuid('Invoice.InvoiceID', invoiceId);
-      const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where));
+      // Page 1: the few payments a Reference (or an invoice) has; Xero refuses an unpaged read past its threshold.
+      const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, 1));
       return (res.body.payments ?? [])
         .filter((p) => p.invoice?.invoiceID === invoiceId && paysInvoice(p) && p.reference === reference && String(p.status) !== 'DELETED')
         .map((p) => mapPayment(p));
@@ -47,15 +73,18 @@ export function paymentCalls({
     async findPaymentsByReferences(creds, references) {
       const wanted = new Set(references);
       const found = [];
+      const read = (where: string | undefined) => readPayments(creds, 'findPaymentsByReferences', where);
       for (const where of referenceWheres(references)) {
-        const rows = await lookup(
-          where,
-          (w, page) =>
-            call(creds, 'findPaymentsByReferences', (api) => api.getPayments(creds.tenantId, undefined, w, undefined, page)).then((r) =>
-              pageOf(r.body.payments, r.body.pagination),
-            ),
-          (p) => p.paymentID,
-        );
+        let rows;
+        try {
+          rows = await read(where);
+        } catch (err) {
+          // An OR of References is not optimised: each Reference alone is (see refusedAsInefficient).
+          const alone = [...wanted].map((r) => whereEquals('Reference', r)).filter((w) => w !== undefined && where?.includes(w));
+          if (alone.length < 2 || !refusedAsInefficient(err)) throw err;
+          rows = [];
+          for (const one of alone) rows.push(...(await read(one)));
+        }
         // Xero's `where` compares case-insensitively: exact matches only.
         found.push(
           ...rows
@@ -67,15 +96,14 @@ export function paymentCalls({
     },
 
     async listPaymentsToAccount(creds, accountId) {
-      const where = whereGuid('Account.AccountID', accountId);
-      const rows = await allPages(
-        (page) =>
-          call(creds, 'listPaymentsToAccount', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, LONG_LIST_PAGE_SIZE)).then((r) =>
-            pageOf(r.body.payments, r.body.pagination),
-          ),
-        (p) => p.paymentID,
-        { pageSize: LONG_LIST_PAGE_SIZE },
-      );
+      let rows;
+      try {
+        rows = await readPayments(creds, 'listPaymentsToAccount', whereGuid('Account.AccountID', accountId), LONG_LIST_PAGE_SIZE);
+      } catch (err) {
+        // Account.AccountID is not optimised at all: every payment not deleted (Status is), kept below by account.
+        if (!refusedAsInefficient(err)) throw err;
+        rows = await readPayments(creds, 'listPaymentsToAccount', 'Status=="AUTHORISED"', LONG_LIST_PAGE_SIZE);
+      }
       return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
     },
   };

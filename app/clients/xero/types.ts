@@ -119,7 +119,7 @@ export interface XeroGateway {
    */
   findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string | readonly string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
-  /** One page of the open (AUTHORISED) sales invoices (currency and amounts where given); `more` when the page was full. */
+  /** One page of the open (AUTHORISED) sales invoices (currency and amounts where given); `more` when Xero has a page after it (call.ts hasMorePages). */
   listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ invoices: OpenInvoiceListed[]; more: boolean }>;
   /** The invoices of these ids (at most INVOICE_IDS_PER_CALL) that Xero returns, in one call; missing ids are simply absent. */
   getInvoicesByIds(creds: XeroCredentials, invoiceIds: readonly string[]): Promise<XeroInvoice[]>;

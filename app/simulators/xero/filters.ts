@@ -41,7 +41,8 @@ export function filtered(
   const matching = rows.filter((row) => anyOf.length === 0 || anyOf.some((clauses) => clauses.every((c) => matchesClause(row, c))));
   const page = Number(req.query.page);
   if (!paged || !Number.isInteger(page) || page < 1) return void res.json(wrap(matching));
-  const size = Math.min(Math.max(Number(req.query.pageSize) || 100, 1), 1000);
+  const cap = Number(res.locals.pageBy) || 1000; // the test API's pageBy, put there by routes.ts
+  const size = Math.min(Math.max(Number(req.query.pageSize) || 100, 1), cap);
   const order = [...parseOrder(req.query.order), { path: ['UpdatedDateUTC'], desc: false }, { path: [paged.id], desc: false }];
   const sorted = [...matching].sort((a, b) => {
     for (const o of order) {

@@ -34,3 +34,20 @@ export function isPaged(query: Record<string, unknown>): boolean {
   const page = Number(query.page);
   return Number.isInteger(page) && page >= 1;
 }
+
+/**
+ * GET Invoices with summaryOnly=true: "a smaller version of the response object. This returns only
+ * lightweight fields, excluding computation-heavy fields from the response" (xero_accounting.yaml
+ * parameters/summaryOnly). Which fields is not listed: the summary shape above, less its line items
+ * and allocations (Payments, CreditNotes, Prepayments, Overpayments) altogether, the stricter
+ * reading, so a gateway reading such a list copes with fields left out. Totals, AmountDue and the
+ * currency stay: a gateway that needs one reads it only when given (clients/xero/invoices.ts).
+ */
+export function summaryOnlyInvoiceJson(full: Record<string, unknown>): Record<string, unknown> {
+  const { LineItems: _lines, Payments: _payments, CreditNotes: _credits, Prepayments: _pre, Overpayments: _over, ...light } = summaryInvoiceJson(full);
+  return light;
+}
+
+export function isSummaryOnly(query: Record<string, unknown>): boolean {
+  return String(query.summaryOnly).toLowerCase() === 'true';
+}

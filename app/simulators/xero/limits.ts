@@ -64,8 +64,15 @@ export function rateLimited(sim: XeroSimulator, o: SimOrganisation, res: Respons
     'X-AppMinLimit-Remaining': String(Math.max(0, sim.limits.appPerMinute - appCalls.length)),
   });
   if (!problem) return false;
-  const freeAt = problem === 'day' ? dayFree : problem === 'concurrent' ? t + 1000 : problem === 'minute' ? minuteFree : appFree;
-  res.status(429).set({ 'Retry-After': String(Math.max(1, Math.ceil((freeAt - t) / 1000))), 'X-Rate-Limit-Problem': problem });
+  res.status(429).set('X-Rate-Limit-Problem', problem);
+  // "If you have exceeded the minute or daily limit you will also receive a Retry-After" header
+  // (developer.xero.com/documentation/guides/oauth2/limits, "API rate limits"): none for the
+  // concurrent limit, which frees as soon as a call in progress ends. The app's minute is a minute
+  // limit too, and keeps it.
+  if (problem !== 'concurrent') {
+    const freeAt = problem === 'day' ? dayFree : problem === 'minute' ? minuteFree : appFree;
+    res.set('Retry-After', String(Math.max(1, Math.ceil((freeAt - t) / 1000))));
+  }
   res.json(xeroErrorBody(429));
   return true;
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { escapeHtml, renderPage, sendPage, SIM_CSS } from '../html.js';
 import { taxRateJson } from './tax-rates.js';
 import { grantConnections, isOAuthClient, oauthRoutes, oauthTokenEndpoint } from './oauth.js';
-import { isPaged, summaryInvoiceJson } from './invoice-summary.js';
+import { isPaged, isSummaryOnly, summaryInvoiceJson, summaryOnlyInvoiceJson } from './invoice-summary.js';
 import { idempotencyMiddleware } from './idempotency.js';
 import { refundPaymentsOf } from './refund-payments.js';
 import { findOverpayment, overpaymentJson } from './overpayments.js';
@@ -30,6 +30,7 @@ import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute, searchedContacts } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
+import { PAYMENTS_HIGH_VOLUME, refusedForVolume } from './high-volume.js';
 import { API_PREFIX, envelope, isApi, org } from './http.js';
 import { unitDpOf } from './decimals.js';
 import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './invoices.js';
@@ -109,6 +110,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.use((req, res, next) => (isApi(req) ? authenticate(sim, req, res, next, now(), latencyMs) : next()));
   router.use((req, res, next) => (isApi(req) ? scopeCheck(req, res, next) : next()));
   router.use(sim.faults.lateWrites());
+  router.use((_req, res, next) => ((res.locals.pageBy = state.pageBy), next()));
   router.use(idempotencyMiddleware((res) => (res.locals.org as SimOrganisation | undefined)?.idempotency, now));
 
   router.get('/connections', (_req, res) => {
@@ -141,10 +143,15 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     filtered(res, req, org(res).taxRates.map(taxRateJson), (rows) => envelope(now(), { TaxRates: rows }));
   });
   router.get(api('/Invoices'), (req, res) => {
-    // Without `page` Xero answers the summary shape (see invoice-summary.ts for the source).
+    // Without `page` Xero answers the summary shape, with summaryOnly=true a lighter one, paged or not
+    // (see invoice-summary.ts for the sources).
     const paged = isPaged(req.query);
+    const light = isSummaryOnly(req.query);
     const dp = unitDpOf(req.query);
-    const rows = listInvoices(org(res), req.query).map((i) => (paged ? invoiceJson(org(res), i, dp) : summaryInvoiceJson(invoiceJson(org(res), i, dp))));
+    const rows = listInvoices(org(res), req.query).map((i) => {
+      const full = invoiceJson(org(res), i, dp);
+      return light ? summaryOnlyInvoiceJson(full) : paged ? full : summaryInvoiceJson(full);
+    });
     filtered(res, req, rows, (r) => envelope(now(), { Invoices: r }), { id: 'InvoiceID' });
   });
   router.get(api('/Invoices/:id'), (req, res) => {
@@ -227,6 +234,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p, true)));
+    if (refusedForVolume(req, res, rows.length, state.paymentsHighVolume ?? PAYMENTS_HIGH_VOLUME)) return;
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }), { id: 'PaymentID' });
   });
   router.get(api('/Overpayments/:id'), (req, res) => {

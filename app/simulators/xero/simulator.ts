@@ -121,6 +121,17 @@ export interface XeroSimTestApi {
    * simulator's limits.perDay (5 000) again. Calls already made still count.
    */
   setDayLimit(clientId: string, perDay?: number): void;
+  /**
+   * Xero answers list pages of at most `size` rows whatever pageSize asks, as its pagination says
+   * (pageSize is a request: xero_accounting.yaml parameters/pageSize; Xero's own default is 100);
+   * none: pageSize honoured up to 1000 again.
+   */
+  pageBy(size?: number): void;
+  /**
+   * The payments an organisation may hold before GET Payments refuses (400 HighVolumeException) a
+   * read that is unpaged or not filtered by Xero's optimised filters (high-volume.ts); none: 100 000.
+   */
+  highVolumeThreshold(payments?: number): void;
   /** A copy of the organisation; changing it changes nothing in the simulator. */
   organisation(tenantId: string): SimOrganisation;
   /** A copy of the first organisation that matches. */

@@ -262,6 +262,10 @@ export interface XeroSimState {
   oauth: SimOAuthState;
   /** The app's webhook subscription and the deliveries made (webhooks.ts). */
   webhooks: SimWebhooks;
+  /** The most rows a list page holds whatever pageSize asks (test API pageBy); none: pageSize, up to 1000. */
+  pageBy?: number;
+  /** Payments an organisation holds before GET Payments takes only optimised filters (high-volume.ts); none: Xero's 100 000. */
+  paymentsHighVolume?: number;
 }
 
 export interface XeroSimLimits {
@@ -371,6 +375,7 @@ export function emptyState(): XeroSimState {
     tokenRequests: 0,
     oauth: emptyOAuthState(),
     webhooks: { deliveries: [] },
+    ...{ pageBy: undefined, paymentsHighVolume: undefined }, // so that reset() clears them too
   };
 }
 

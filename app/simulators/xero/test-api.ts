@@ -55,6 +55,8 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     clearRequests: () => void (state.requests.length = 0),
     useClock,
     tokenRequests: () => state.tokenRequests,
+    pageBy: (size) => void (state.pageBy = size),
+    highVolumeThreshold: (payments) => void (state.paymentsHighVolume = payments),
     setDayLimit: (clientId, perDay) => void (perDay === undefined ? state.dayLimits.delete(clientId) : state.dayLimits.set(clientId, perDay)),
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
