@@ -91,6 +91,16 @@ const toMovement = (r: Selectable<OtherMovementsTable>): OtherMovement => ({
  */
 const unlessReversed = sql<OtherMovementState>`case when reversed_at is null then 'recorded' else 'pending' end`;
 
+/** Something of it sent to Xero, and Xendit may still change it (followedSpan; isFollowed says the same of a row). */
+const followed = sql<boolean>`(xero_bank_transaction_id is not null or attempt_at is not null or xero_fee_entry_id is not null or fee_attempt_at is not null)
+  and (reversed_at is null or fee_returned = false)`;
+
+/** A row followedSpan counts: its reversal, and a fee learnt later, are the gateway's to book whatever the setting says now. */
+export function isFollowed(m: OtherMovement): boolean {
+  const sent = !!(m.xeroBankTransactionId || m.attemptAt || m.xeroFeeEntryId || m.feeAttemptAt);
+  return sent && m.state !== 'off' && m.state !== 'test_mode' && (!m.reversedAt || !m.feeReturned);
+}
+
 export function createOtherMovementStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
   const update = async (id: string, set: UpdateObject<Database, 'other_movements'>, now: Date, claim?: Claim) => {
@@ -252,6 +262,22 @@ export function createOtherMovementStore(db: Db) {
     keptFeeRead: (id: string, now: Date, reads: number) => update(id, { kept_fee_read_at: now, kept_fee_reads: reads }, now),
     /** Its read failed: picked again after the others (keptFeeToRead), so rows that keep failing hold none back. */
     keptFeeReadLater: (id: string, now: Date) => update(id, {}, now),
+    /**
+     * When the first and last of the merchant's movements the gateway still follows moved, whatever
+     * the setting says now (jobs/sync/list-other-movements.ts followedFrom): something of it sent to
+     * Xero (an entry or a fee, or an attempt whose outcome is unknown), and Xendit may still change it:
+     * not sent back yet, or sent back with a fee it may give back later. Null: none.
+     */
+    async followedSpan(merchantId: string): Promise<{ first: Date; last: Date } | null> {
+      const r = await db
+        .selectFrom('other_movements')
+        .select((eb) => [eb.fn.min('moved_at').as('first'), eb.fn.max('moved_at').as('last')])
+        .where('merchant_id', '=', merchantId)
+        .where('state', 'not in', ['off', 'test_mode'])
+        .where(followed)
+        .executeTakeFirst();
+      return r?.first && r.last ? { first: new Date(r.first), last: new Date(r.last) } : null;
+    },
     /** Its booked entries sent to review, once. */
     reversalTold: (id: string, reason: string, now: Date) => update(id, { reversal_told_at: now, state: 'needs_review', last_error: reason }, now),
     /** Committed before its entry back is sent; null once Xero answered that it did not take it. */

@@ -5,8 +5,10 @@
  * withdrawals' listing reads them in the same run, per stored key and currency, with its page budget
  * and cursors (list-withdrawals.ts, listing 'other'); here: what is read, and what a movement found
  * becomes: its row, once, and one record-other-movement job (the dedupe key makes any number of
- * runs one job). Nothing that moved before the setting was turned on is read or booked: the merchant
- * may have booked those by hand. Xendit's fee on one, once COMPLETED, is kept on its row (its job books
+ * runs one job). Nothing that moved before the setting was turned on, or while it is off, is booked:
+ * the merchant may have booked those by hand. One the gateway booked is followed whatever the setting
+ * says now (movementListings, movementSeen): turning it off stops new bookings, not the return of
+ * one booked, nor its fee learnt later. Xendit's fee on one, once COMPLETED, is kept on its row (its job books
  * it: movement-fee.ts); one Xendit lists REVERSED is noted once (and its fee given back, once) and its
  * job queued again, which books it back (movement-reversal.ts). One made before the created listing's
  * window and changed since (sent back months later, its fee completed or given back late) is found by
@@ -17,6 +19,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
+import { isFollowed, type OtherMovement } from '../../store/other-movements.js';
 import type { XenditGateway, XenditMovement } from '../../clients/xendit/types.js';
 import type { Currency } from '../../money.js';
 import { enqueue, jobRow } from '../enqueue.js';
@@ -43,8 +46,8 @@ type Deps = {
 /**
  * From when the other movements in one stored key's account are booked: the later of when the
  * setting was turned on and `keySince`, when that key's business became the merchant's
- * (key-business.ts listedSince); null: off. The listing reads from the later of this and its
- * look-back (readFrom).
+ * (key-business.ts listedSince); null: off. The listings read from it, or from the first movement
+ * booked still followed when earlier (movementListings), and the later of that and their look-back (readFrom).
  */
 export function otherMovementsFrom(merchant: Merchant, keySince: Date): Date | null {
   if (!merchant.otherMovementsAccountCode || !merchant.otherMovementsSince) return null;
@@ -52,12 +55,40 @@ export function otherMovementsFrom(merchant: Merchant, keySince: Date): Date | n
 }
 
 /**
+ * From when each movement listing of one stored key's account reads (list-withdrawals.ts): from when
+ * its movements are booked (`booking`: otherMovementsFrom, null: off), and, whatever the setting says
+ * now, from the first movement the gateway booked that Xendit may still change (`followed`:
+ * store/other-movements.ts followedSpan): turned off, or off and on again, after a payout was booked,
+ * its return and a fee learnt later are still booked (record-other-movement.ts), so they are still
+ * listed; nothing new is booked from that (movementSeen). The created listing ('other') is read for
+ * them only while one of them moved in its `lookBackDays`; the listing of what changed since
+ * ('other_updated') finds the older ones. None: not read at all.
+ */
+export function movementListings(
+  booking: Date | null,
+  followed: { first: Date; last: Date } | null,
+  keySince: Date,
+  now: Date,
+  lookBackDays: number,
+): { other?: Date; other_updated?: Date } {
+  const follows = followed && followed.last >= keySince ? new Date(Math.max(followed.first.getTime(), keySince.getTime())) : null;
+  const earliest = (...d: (Date | null)[]) => {
+    const given = d.filter((x): x is Date => x !== null);
+    return given.length ? new Date(Math.min(...given.map((x) => x.getTime()))) : null;
+  };
+  const recent = follows && followed!.last.getTime() >= now.getTime() - lookBackDays * 86_400_000 ? follows : null;
+  const other = earliest(booking, recent);
+  const updated = earliest(booking, follows);
+  return { ...(other ? { other } : {}), ...(updated ? { other_updated: updated } : {}) };
+}
+
+/**
  * A page of one currency's other movements at Xendit made since, in the account of `key`; none that
- * moved before `from` (otherMovementsFrom) is booked. `changed` (listing 'other_updated'): those made
+ * moved before `from` (otherMovementsFrom; null: off) is booked, but one the gateway booked is followed (movementSeen). `changed` (listing 'other_updated'): those made
  * before `since`, past the created listing's window, and changed since (Xendit's `updated`): a payout
  * the bank sent back months later, a fee Xendit gave back late. Met as the created listing meets them.
  */
-export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency, from: Date, changed = false): PageReader {
+export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency, from: Date | null, changed = false): PageReader {
   // Test or live by the key whose account it moved in, never by the mode in use.
   const live = modeOfXenditKey(key) === 'live';
   return async (since, afterId) => {
@@ -135,11 +166,13 @@ async function reversed(deps: Deps, merchant: Merchant, live: boolean, m: Xendit
  * after that). A fee PENDING when first listed, COMPLETED now: noted with the row's job queued again,
  * which books it (record-other-movement.ts), as a withdrawal's (list-withdrawals.ts feeLearnt).
  */
-export async function movementSeen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement, from: Date): Promise<void> {
+export async function movementSeen(deps: Deps, merchant: Merchant, live: boolean, m: XenditMovement, from: Date | null): Promise<void> {
   const movedAt = new Date(m.created);
-  // A cursor kept from before the setting was last turned on (or before this key's business was
-  // the merchant's) asks from then: what moved before stays the merchant's.
-  if (Number.isNaN(movedAt.getTime()) || movedAt < from || m.amount === 0) return;
+  if (Number.isNaN(movedAt.getTime()) || m.amount === 0) return;
+  // Off (`from` null), or a cursor kept from before the setting was last turned on (or before this
+  // key's business was the merchant's) asks from then: what moved before stays the merchant's. One
+  // the gateway booked is still followed, its return and a fee learnt later booked (record-other-movement.ts).
+  if ((!from || movedAt < from) && !followedRow(await deps.stores.otherMovements.byXenditId(merchant.id, m.id))) return;
   const now = deps.clock();
   if (m.status === 'REVERSED') return reversed(deps, merchant, live, m);
   const row = await deps.stores.otherMovements.getOrCreate(
@@ -167,3 +200,5 @@ export async function movementSeen(deps: Deps, merchant: Merchant, live: boolean
   deps.crash?.('other-movement-listing-job-queued');
   if (queued) deps.logger.info({ merchantId: merchant.id, xenditTransactionId: m.id, type: m.type }, 'other balance movement found at Xendit');
 }
+
+const followedRow = (row: OtherMovement | null): boolean => !!row && isFollowed(row);

@@ -10,7 +10,9 @@
  * sent it back into the balance) has its job queued again, to bring the money back in Xero too.
  * Every stored key's account is read (test and live), each listing with its own cursor.
  * A merchant who asked for Xendit's other balance movements to be booked has those listed in the
- * same run, the same way (list-other-movements.ts: listings 'other' and 'other_updated'). A few rows no listing shows any
+ * same run, the same way (list-other-movements.ts: listings 'other' and 'other_updated'), and so does
+ * one who turned that off after the gateway booked some, for as long as Xendit may change one (a payout
+ * sent back, a fee learnt later: list-other-movements.ts movementListings). A few rows no listing shows any
  * more that may still need their job are read again by their id (unlisted-rows.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -28,7 +30,7 @@ import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
 import { readFrom, readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
 import { listedSince } from './key-business.js';
-import { movementSeen, otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
+import { movementListings, movementSeen, otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import { readUnlisted, type ListedKey } from './unlisted-rows.js';
 import type { CrashHook } from './crash-points.js';
 import { unstorableReason } from '../../security/body-bounds.js';
@@ -74,6 +76,8 @@ export function listWithdrawalsJob(deps: Deps) {
       // the gateway books, one at a time (an account holding several must name one); one Xendit
       // will not list (one the account never held, say) holds up no other.
       const listed: ListedKey[] = [];
+      // Movements the gateway booked, followed whatever the setting says now: one read for all keys.
+      const followed = await deps.stores.otherMovements.followedSpan(merchant.id);
       for (const { mode, key } of listingKeys(merchant)) {
         // Another merchant's key holds this account (its withdrawals are that merchant's to book), or
         // which business it is is not known yet (nothing to book yet either). Else from when its
@@ -87,17 +91,20 @@ export function listWithdrawalsJob(deps: Deps) {
         }
         if (!keySince) continue;
         listed.push({ mode, key, keySince });
+        // Booked from (null: off), and from when each movement listing reads (none: not read).
+        const booking = otherMovementsFrom(merchant, keySince);
+        const movements = movementListings(booking, followed, keySince, deps.clock(), LOOK_BACK_DAYS);
+        const listings: ListingKind[] = ['created', 'reversed', ...(['other', 'other_updated'] as const).filter((k) => movements[k])];
         for (const currency of SUPPORTED_CURRENCIES) {
-          const other = otherMovementsFrom(merchant, keySince);
-          for (const listing of ['created', 'reversed', ...(other ? (['other', 'other_updated'] as const) : [])] as const) {
+          for (const listing of listings) {
             const l: Listing = { merchant, key, keySince, at: { merchantId: merchant.id, mode, currency, listing } };
-            const from = movementListing(listing) ? other! : keySince;
+            const from = movementListing(listing) ? movements[listing as 'other' | 'other_updated']! : keySince;
             const since = readFrom(deps.clock(), LOOK_BACK_DAYS, from);
             // Made before `since` is made before the setting (or the key's business) too while that was under 45 days ago: nothing to ask.
             if (listing === 'other_updated' && since.getTime() <= from.getTime()) continue;
             try {
               if (movementListing(listing))
-                await listCurrency(deps, l, since, otherMovementsPage(deps, merchant, key, currency, from, listing === 'other_updated'));
+                await listCurrency(deps, l, since, otherMovementsPage(deps, merchant, key, currency, booking, listing === 'other_updated'));
               else await listCurrency(deps, l, since, withdrawalsPage(deps, l));
             } catch (err) {
               const refused = err instanceof UpstreamError && err.kind === 'rejected';
@@ -135,7 +142,8 @@ async function unlisted(deps: Deps, merchant: Merchant, keys: ListedKey[]): Prom
       read: deps.stores.settlements.keptFeeRead,
       later: deps.stores.settlements.keptFeeReadLater,
     });
-    // Booked from when each key's account is (otherMovementsFrom): none while the setting is off.
+    // Only rows marked off with a fee Xendit kept are read so: booked only while the setting is on for
+    // them (movement-reversal.ts), so read only then. Rows the gateway booked are followed by the listings.
     const booking = keys.filter((k) => otherMovementsFrom(merchant, k.keySince));
     await readUnlisted(deps, merchant, booking, before, {
       what: 'balance movement',

@@ -43,6 +43,7 @@ import {
 } from './withdrawal-fee.js';
 import { feeReturnKind, feeReturnOnce, feeSentEarlier } from './withdrawal-fee-return.js';
 import { clearingSide, keptFeeWay, type Out } from './withdrawal-clearing.js';
+import { receivedOut, settleOutSent, transferOut } from './withdrawal-out.js';
 
 export { withdrawalReference };
 
@@ -65,7 +66,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     const { merchantId, xenditTransactionId, live } = WithdrawalPayload.parse(job.payload);
     const merchant = await deps.stores.merchants.byId(merchantId);
     if (!merchant) throw new NeedsReview(`merchant ${merchantId} no longer exists`);
-    const row = await deps.stores.settlements.byXenditId(merchantId, xenditTransactionId);
+    let row = await deps.stores.settlements.byXenditId(merchantId, xenditTransactionId);
     if (!row) throw new NeedsReview(`no withdrawal ${xenditTransactionId} was recorded for this merchant`);
     // Fees billed monthly when it was made are on that month's bill, whatever the setting is now.
     const billing = await billingWhenWithdrawn(deps, merchant, row);
@@ -77,6 +78,9 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
     if (row.xeroBankTransferId && !row.reversedAt && !feeToBook(row, billing)) return;
     // Money moved with a test key is no money: it reaches only a Xero organisation marked as a test company.
     if (!live && !merchant.xeroTestOrganisation) return void (await deps.stores.settlements.testMode(row.id, deps.clock()));
+    // Sent without an answer before its settlement bank account was removed: Xero's answer decides (withdrawal-out.ts).
+    if (!row.xeroBankTransferId && row.transferAttemptAt && !(await deps.stores.settlements.accountFor(merchantId, row.currency, row.accountIdentifier)))
+      row = await settleOutSent(deps, merchant, row);
     // Sent back before anything went to Xero: no entry out or back, either way; only a fee Xendit kept left
     // its balance, and it may give it back later (booked by then: its return is).
     const neverOut = !!row.reversedAt && !row.xeroBankTransferId && !row.transferAttemptAt;
@@ -210,23 +214,6 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       });
     }
   };
-}
-
-/** The accounts of the transfer out recorded earlier, as Xero holds it. */
-async function transferOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal): Promise<Out> {
-  const found = await deps.xero.findBankTransfersByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
-  const t = found.find((x) => x.bankTransferId === row.xeroBankTransferId);
-  if (!t) throw new Unrecordable(`the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
-  return { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
-}
-
-/** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */
-async function receivedOut(deps: RecordWithdrawalDeps, merchant: Merchant, row: Withdrawal): Promise<Out> {
-  const found = await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
-  const t = found.find((x) => x.bankTransactionId === row.xeroBankTransferId);
-  const code = t?.lineItems[0]?.accountCode;
-  if (!t || !code) throw new Unrecordable(`the receive money (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
-  return { kind: 'receive', code, bank: t.bankAccountId };
 }
 
 /**

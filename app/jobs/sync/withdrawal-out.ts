@@ -1,0 +1,68 @@
+/**
+ * A withdrawal's entry out of the clearing account as Xero holds it (record-withdrawal.ts): a Bank
+ * Transfer, or a Receive Money into the settlement bank coded to a clearing account that is no bank
+ * account. What follows one sent (the money sent back, a fee learnt later) goes between the
+ * accounts it went between, whatever the settings say now.
+ */
+import type { Withdrawal } from '../../store/settlements.js';
+import type { Merchant } from '../../store/merchants.js';
+import type { XeroGateway } from '../../clients/xero/types.js';
+import type { Stores } from '../../store/index.js';
+import type { Clock } from '../../clock.js';
+import { toMinor } from '../../money.js';
+import { Unrecordable } from './record-failure.js';
+import { notWhileUnsettled } from './send-once.js';
+import { receivedWith, withdrawalReference } from './withdrawal-fee.js';
+import type { Out } from './withdrawal-clearing.js';
+
+type Deps = { stores: Stores; xero: XeroGateway; clock: Clock };
+
+/** The accounts of the transfer out recorded earlier, as Xero holds it. */
+export async function transferOut(deps: Pick<Deps, 'xero'>, merchant: Merchant, row: Withdrawal): Promise<Out> {
+  const found = await deps.xero.findBankTransfersByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
+  const t = found.find((x) => x.bankTransferId === row.xeroBankTransferId);
+  if (!t) throw new Unrecordable(`the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
+  return { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
+}
+
+/** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */
+export async function receivedOut(deps: Pick<Deps, 'xero'>, merchant: Merchant, row: Withdrawal): Promise<Out> {
+  const found = await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
+  const t = found.find((x) => x.bankTransactionId === row.xeroBankTransferId);
+  const code = t?.lineItems[0]?.accountCode;
+  if (!t || !code) throw new Unrecordable(`the receive money (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
+  return { kind: 'receive', code, bank: t.bankAccountId };
+}
+
+/**
+ * Its entry out sent without an answer, and no settlement bank account picked for it any more (removed
+ * from the settings since): that entry may be in Xero all the same, and what follows it is the gateway's
+ * to book, as an other movement's is (record-other-movement.ts). Xero's answer decides, by its
+ * Reference, as the retry of the send would (entry-once.ts): found, it is stored as the entry out, what
+ * it carried as Xero holds it; not made and no longer in the making (send-once.ts notWhileUnsettled:
+ * throws meanwhile), the attempt is forgotten, and the row waits for an account as one never sent does
+ * (sent back meanwhile: nothing to book). The row as stored now.
+ */
+export async function settleOutSent(deps: Deps, merchant: Merchant, row: Withdrawal): Promise<Withdrawal> {
+  const reference = withdrawalReference(row.xenditTransactionId);
+  const now = deps.clock();
+  const kind = row.entryKind ?? 'transfer';
+  if (kind === 'transfer') {
+    const [t] = await deps.xero.findBankTransfersByReference(merchant.xero, reference);
+    if (t) await deps.stores.settlements.recorded(row.id, t.bankTransferId, now, { amount: toMinor(t.amount, row.currency) });
+    if (t) return (await deps.stores.settlements.byXenditId(row.merchantId, row.xenditTransactionId))!;
+  } else {
+    const t = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).find((x) => x.type === 'RECEIVE');
+    // Its first line is coded to the clearing account (withdrawal-fee.ts receiveLinesWithFee): a line coded elsewhere is the fee's.
+    const got = t && receivedWith(t, row, t.lineItems[0]?.accountCode ?? '');
+    if (t && got)
+      await deps.stores.settlements.recorded(row.id, t.bankTransactionId, now, {
+        amount: got.amount,
+        ...(got.withFee ? { feeEntryId: t.bankTransactionId } : {}),
+      });
+    if (t) return (await deps.stores.settlements.byXenditId(row.merchantId, row.xenditTransactionId))!;
+  }
+  notWhileUnsettled(now, row.transferAttemptAt, `entry ${reference}`);
+  await deps.stores.settlements.noteAttempt(row.id, kind, null, now);
+  return (await deps.stores.settlements.byXenditId(row.merchantId, row.xenditTransactionId))!;
+}
