@@ -296,13 +296,10 @@ export function createJobStore(db: Db, opts: { waitingEnd?: WaitingEndHook } = {
     async holdBack(job: Claim & Pick<Job, 'attempts' | 'merchantId'>, until: Date, reason: string, now: Date): Promise<boolean> {
       const held = await fenced(job, { state: 'queued', run_at: until, attempts: job.attempts - 1, locked_until: null, last_error: reason, updated_at: now });
       if (held && job.merchantId) {
-        await db
-          .updateTable('jobs')
-          .set({ run_at: until })
-          .where('merchant_id', '=', job.merchantId)
-          .where('state', '=', 'queued')
-          .where('run_at', '<', until)
-          .execute();
+        // Rows another transaction holds are skipped: a group's members held back at once each move
+        // the same rows, and in different orders they deadlocked (a skipped row is being claimed or moved).
+        await sql`UPDATE jobs SET run_at = ${until} WHERE id IN (SELECT id FROM jobs WHERE merchant_id = ${job.merchantId}
+          AND state = 'queued' AND run_at < ${until} ORDER BY id FOR UPDATE SKIP LOCKED)`.execute(db);
       }
       return held;
     },

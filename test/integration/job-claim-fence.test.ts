@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { describeEachDatabase, truncateAll } from '../helpers/db.js';
 import { createStores, type Stores } from '../../app/store/index.js';
 import { createSecretBox } from '../../app/security/secrets.js';
@@ -299,5 +300,45 @@ describeEachDatabase('job claims: a stale worker cannot write over a later claim
     assert.deepEqual([(await row(p2)).syncState, (await row(p2)).xeroPaymentId, (await row(p2)).feeState], ['recorded', 'pay-c2', 'pending']);
     const feeJobs = (await stores.jobs.list()).filter((j) => j.kind === 'post-fee').map((j) => j.payload.paymentId);
     assert.deepEqual(feeJobs.sort(), [p1.id, p2.id].sort(), 'fee jobs only for the recordings that landed');
+  });
+
+  // Members of one group held back together each moved the merchant's other queued jobs: two such
+  // updates taking the same rows in different orders deadlocked (seen in the bench once Xero hung).
+  it("holding a job back does not wait on another transaction's lock on one of the merchant's queued jobs", async () => {
+    await enqueueJob(db(), { kind: 'k', merchantId, payload: { n: 1 } }, t0);
+    await enqueueJob(db(), { kind: 'k', merchantId, payload: { n: 2 } }, t0);
+    await enqueueJob(db(), { kind: 'k', merchantId, payload: { n: 3 } }, t0);
+    const a = (await stores.jobs.claim(t0, LEASE_MS))!;
+    const others = (await stores.jobs.list()).filter((j) => j.id !== a.id).map((j) => j.id);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = db()
+      .transaction()
+      .execute(async (trx) => {
+        await trx.selectFrom('jobs').select('id').where('id', '=', others[0]!).forUpdate().execute();
+        locked();
+        await released;
+      });
+    await isLocked;
+    let over = false;
+    const held = stores.jobs.holdBack({ ...a, merchantId }, later, 'no Xero budget', now).then(() => 'held back' as const);
+    const waiting = (async () => {
+      while (!over) {
+        const r = await sql<{ n: number }>`select count(*)::int as n from pg_locks where not granted and locktype in ('transactionid', 'tuple')`.execute(db());
+        if (r.rows[0]!.n > 0) return 'waiting on a lock' as const;
+        await new Promise((r) => setImmediate(r));
+      }
+      return 'held back' as const;
+    })();
+    const first = await Promise.race([held, waiting]);
+    over = true;
+    release();
+    await holder;
+    await held;
+    assert.equal(first, 'held back');
+    const runAt = (await stores.jobs.list()).filter((j) => j.id === others[1]).map((j) => j.runAt?.getTime());
+    assert.deepEqual(runAt, [later.getTime()], 'the unlocked one waits as long');
   });
 });
