@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { loggableHeaders, redactedRequest } from './log-paths.js';
+import { loggableHeaders, loggedResponseHeaders, redactedRequest } from './log-paths.js';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -110,6 +110,7 @@ export function createApp(deps: AppDeps): express.Express {
   const trustProxyFn = app.get('trust proxy fn') as (addr: string, hop: number) => boolean;
   const trustedPeer = (addr: string | undefined) => deps.config.trustProxy !== false && addr !== undefined && trustProxyFn(addr, 0);
   const clientRequestIds = new WeakMap<object, string>();
+  const xeroLoginOrigin = new URL(deps.config.xero.loginUrl).origin;
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -137,9 +138,9 @@ export function createApp(deps: AppDeps): express.Express {
           return Object.assign(r, redactedRequest(r.url ?? ''));
         },
         res: (r: { headers?: Record<string, unknown> }) => {
+          if (r.headers) r.headers = loggedResponseHeaders(r.headers);
           const location = r.headers?.location;
-          if (typeof location === 'string' && location.startsWith(new URL(deps.config.xero.loginUrl).origin))
-            r.headers = { ...r.headers, location: location.split('?')[0] };
+          if (typeof location === 'string' && location.startsWith(xeroLoginOrigin)) r.headers = { ...r.headers, location: location.split('?')[0] };
           return r;
         },
       },

@@ -109,7 +109,9 @@ export async function benchCallbacks(stack: Stack, latency: Latency, rate: numbe
   const events = await prepareCallbacks(stack, latency, rate * (seconds + warmupSeconds));
   const before = { events: await stack.count('callback_events'), jobs: await stack.count('jobs') };
   stack.sims.xero.faults.hang('forever', { times: 1_000_000 });
-  stack.worker.start(500, stack.workerConcurrency);
+  // Where npm start's deployment runs it: its own process on PostgreSQL, the web's with the embedded database.
+  const worker = stack.separateWorker ? await stack.separateWorker() : stack.worker;
+  worker.start(500, stack.workerConcurrency);
   try {
     const load = await runLoad({
       url: stack.gatewayUrl + stack.callbackPath,
@@ -125,7 +127,7 @@ export async function benchCallbacks(stack: Stack, latency: Latency, rate: numbe
     const jobs = (await stack.count('jobs')) - before.jobs;
     return { sent: events.length, load, stored, jobs, lost: events.length - stored };
   } finally {
-    const stopping = stack.worker.stop();
+    const stopping = worker.stop();
     stack.sims.xero.faults.reset(); // frees the job stuck on a hanging Xero call
     await stopping;
   }

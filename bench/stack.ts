@@ -10,12 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/index.js';
 import { createApp } from '../app/server.js';
 import { createHttpServer } from '../app/http.js';
 import { DEFAULT_XERO_BATCH_SIZE } from '../app/jobs/registry.js';
 import { createWorker } from '../app/bin/worker.js';
+import { createLogger } from '../app/bin/bootstrap.js';
 import { createStores, type Stores } from '../app/store/index.js';
 import { openDatabase, WORKER_POOL_SIZE, type OpenedDatabase } from '../app/store/db.js';
 import { createSecretBox } from '../app/security/secrets.js';
@@ -32,6 +35,7 @@ import type { Merchant } from '../app/store/merchants.js';
 import { callbackPathFor } from '../app/paths.js';
 import { systemClock } from '../app/clock.js';
 import { createPostgresDatabase } from './databases.js';
+import type { WorkerProcessCommand, WorkerProcessJob } from './worker-process.js';
 
 export type Engine = 'embedded' | 'postgres';
 
@@ -128,7 +132,7 @@ async function closeAll(servers: Server[]): Promise<void> {
 }
 
 /** An empty database of that engine: PGlite on disk in a temp dir (as `npm start`), or a temp PostgreSQL database. */
-export async function openBenchDatabase(engine: Engine): Promise<OpenedDatabase> {
+export async function openBenchDatabase(engine: Engine): Promise<OpenedDatabase & { url?: string }> {
   if (engine === 'embedded') {
     const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
     const opened = await openDatabase({ dataDir: dir });
@@ -136,7 +140,36 @@ export async function openBenchDatabase(engine: Engine): Promise<OpenedDatabase>
   }
   const created = await createPostgresDatabase();
   const opened = await openDatabase({ databaseUrl: created.url, dataDir: 'unused' });
-  return { ...opened, close: async () => (await opened.close(), await created.drop()) };
+  return { ...opened, url: created.url, close: async () => (await opened.close(), await created.drop()) };
+}
+
+/** The worker started and stopped as a whole (bench/callbacks.ts), in this process or its own. */
+export interface BenchWorker {
+  start(pollMs: number, concurrency: number): void;
+  stop(): Promise<void>;
+}
+
+const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+
+/** bench/worker-process.ts started: resolves once its database is open. */
+async function startWorkerProcess(job: WorkerProcessJob): Promise<BenchWorker> {
+  const child = spawn(process.execPath, [...process.execArgv, workerScript], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_WORKER_JOB: JSON.stringify(job) },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bench worker process exited with ${code}`)));
+  });
+  const send = (m: WorkerProcessCommand) => child.send(m);
+  return {
+    start: (pollMs, concurrency) => send({ start: { pollMs, concurrency } }),
+    async stop() {
+      if (child.exitCode === null) send({ stop: true });
+      await exited;
+    },
+  };
 }
 
 export interface Stack {
@@ -151,6 +184,11 @@ export interface Stack {
   callbackPath: string;
   callbackToken: string;
   worker: ReturnType<typeof createWorker>;
+  /**
+   * On PostgreSQL, the worker in a process of its own, as the Procfile runs it there (`npm start`
+   * runs it in the web process only with the embedded database); undefined: `worker` is the one.
+   */
+  separateWorker?: () => Promise<BenchWorker>;
   workerConcurrency: number;
   xendit: XenditGateway;
   addInvoice(invoiceNumber: string): { invoiceId: string; invoiceNumber: string };
@@ -209,10 +247,12 @@ export const UNREACHED_XERO_LIMITS: Partial<XeroLimits> = { perMinute: 1e9, perD
 
 export async function startStack(engine: Engine, sims: Sims, opts: StackOptions = {}): Promise<Stack> {
   const clock = opts.clock ?? systemClock;
-  const database = opts.database ?? (await openBenchDatabase(engine));
-  // Request logs are written as in production (info, one line per request), to a sink.
-  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
-  const box = createSecretBox(randomBytes(32).toString('base64'));
+  const database: OpenedDatabase & { url?: string } = opts.database ?? (await openBenchDatabase(engine));
+  // Request logs are written as in production (npm start's logger: info, one line per request, its
+  // redactions), to a sink. A bare pino logged each callback's x-callback-token, at less cost.
+  const logger = createLogger({ logLevel: 'info', env: 'production' }, pino.destination('/dev/null') as unknown as NodeJS.WritableStream);
+  const secretBoxKey = randomBytes(32).toString('base64');
+  const box = createSecretBox(secretBoxKey);
   const stores = createStores(database.db, box);
   const budget = createXeroBudget(database.db, clock, opts.xeroLimits ?? UNREACHED_XERO_LIMITS);
   const xero = createXeroClient({ apiUrl: sims.xeroUrl, identityUrl: sims.xeroUrl, logger, budget, now: clock });
@@ -322,6 +362,19 @@ export async function startStack(engine: Engine, sims: Sims, opts: StackOptions 
     callbackPath,
     callbackToken: creds.token,
     worker,
+    // Not with another clock (the drain's compressed one is this process's): the worker must share it.
+    separateWorker:
+      database.url && !opts.clock
+        ? () =>
+            startWorkerProcess({
+              databaseUrl: database.url!,
+              secretBoxKey,
+              xeroUrl: sims.xeroUrl,
+              xenditUrl: sims.xenditUrl,
+              xeroLimits: opts.xeroLimits ?? UNREACHED_XERO_LIMITS,
+              xeroBatchSize: opts.xeroBatchSize,
+            })
+        : undefined,
     workerConcurrency,
     xendit,
     addInvoice: (invoiceNumber) => addInvoiceTo(org.tenantId, invoiceNumber),
