@@ -15,7 +15,7 @@ import { payoutFee } from './payout-fee.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { CursorWalk } from './paging.js';
-import { withholdingTaken } from './transactions.js';
+import { movementFeeSchema, withholdingTaken } from './transactions.js';
 import { nullWhenNotFound } from '../types.js';
 import type { UnsettledPayment, XenditGateway, XenditWithdrawal } from './types.js';
 
@@ -34,7 +34,7 @@ export const withdrawalSchema = z.object({
   // docs.xendit.co "List transactions" (not in xendit-node's TransactionResponse).
   net_amount: z.number().nullish(),
   // xendit-node TransactionResponse.fee (FeeResponse): every transaction carries one.
-  fee: z.object({ xendit_fee: z.number().nullish(), value_added_tax: z.number().nullish(), status: z.string().nullish() }).nullish(),
+  fee: movementFeeSchema.nullish(),
 });
 
 /** Xendit's largest page of transactions (docs.xendit.co Transactions API: limit 1–50). */
@@ -50,15 +50,7 @@ const unsettledSchema = z.object({
   created: z.string().nullish(),
   // docs.xendit.co "List transactions" (not in xendit-node's TransactionResponse): what it settles.
   net_amount: z.number().nullish(),
-  fee: z
-    .object({
-      xendit_fee: z.number().nullish(),
-      value_added_tax: z.number().nullish(),
-      // xendit-node FeeResponse: optional, "if applicable" (e.g. Philippine merchants).
-      xendit_withholding_tax: z.number().nullish(),
-      third_party_withholding_tax: z.number().nullish(),
-    })
-    .nullish(),
+  fee: movementFeeSchema.nullish(),
 });
 
 /** A withdrawal requested and not sent yet (xendit-node TransactionResponse). */

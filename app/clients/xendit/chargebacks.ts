@@ -19,6 +19,7 @@ import { minorReader } from './amounts.js';
 import { json, type XenditCall } from './call.js';
 import { unexpected } from './errors.js';
 import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
+import { movementFeeSchema } from './transactions.js';
 import { nullWhenNotFound, UpstreamError } from '../types.js';
 import type { ChargebackFee, XenditChargeback, XenditGateway } from './types.js';
 
@@ -31,15 +32,7 @@ const chargebackSchema = z.object({
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
   created: z.string(),
-  fee: z
-    .object({
-      xendit_fee: z.number().nullish(),
-      value_added_tax: z.number().nullish(),
-      xendit_withholding_tax: z.number().nullish(),
-      third_party_withholding_tax: z.number().nullish(),
-      status: z.string().nullish(),
-    })
-    .nullish(),
+  fee: movementFeeSchema.nullish(),
 });
 
 export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChargebacks' | 'getChargeback' | 'getChargebackTransaction'> {

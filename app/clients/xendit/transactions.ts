@@ -183,6 +183,18 @@ const TRANSACTION_LIMIT = 50;
 /** Pages of partial matches read for one invoice's payment: 250 transactions of look-alike external ids. */
 const FEE_LOOKUP_PAGES = 5;
 
+/**
+ * The fee object of a transaction that is not a payment (withdrawals, other movements, chargebacks):
+ * xendit-node FeeResponse, each figure optional there; the withholding taxes "if applicable".
+ */
+export const movementFeeSchema = z.object({
+  xendit_fee: z.number().nullish(),
+  value_added_tax: z.number().nullish(),
+  xendit_withholding_tax: z.number().nullish(),
+  third_party_withholding_tax: z.number().nullish(),
+  status: z.string().nullish(),
+});
+
 export const transactionSchema = z.object({
   product_id: z.string(),
   reference_id: z.string(),
