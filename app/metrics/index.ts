@@ -5,7 +5,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.js';
-import { DomainError, PaymentLinkOutdated } from '../errors.js';
+import { DomainError } from '../errors.js';
+import { PaymentLinkOutdated } from '../pay/errors.js';
 import type { CallObserver } from '../clients/types.js';
 
 export interface QueueRow {

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Stores } from '../store/index.js';
 import type { Merchant } from '../store/merchants.js';
 import type { XeroGateway } from '../clients/xero/types.js';
-import { NoClearingAccount } from '../errors.js';
+import { NoClearingAccount } from './errors.js';
 import { upstream } from './upstream.js';
 import { message } from '../i18n/index.js';
 import { raiseAlert } from '../alerts/raise.js';

@@ -8,15 +8,8 @@ import type { Merchant } from '../store/merchants.js';
 import type { XeroInvoice } from '../clients/xero/types.js';
 import type { XenditInvoice } from '../clients/xendit/types.js';
 import { AmountError, FractionalAmountError, isSupportedCurrency, toMinor, type Currency } from '../money.js';
-import {
-  AmountNotWhole,
-  InvoiceAlreadyPaid,
-  InvoiceNotPayable,
-  PaymentLinkNotFound,
-  PaymentLinkOutdated,
-  ServiceUnavailable,
-  UnsupportedCurrency,
-} from '../errors.js';
+import { ServiceUnavailable } from '../errors.js';
+import { AmountNotWhole, InvoiceAlreadyPaid, InvoiceNotPayable, PaymentLinkNotFound, PaymentLinkOutdated, UnsupportedCurrency } from './errors.js';
 import { askedLink, linkMatches, type LinkHint } from './link-hint.js';
 import { allowedRedirect } from './checkout-host.js';
 import { refuseWithoutClearingAccount } from './clearing.js';
