@@ -31,8 +31,10 @@ async function main(): Promise<void> {
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
   const job = JSON.parse(input) as LoadJob;
-  if (job.warmupSeconds) await run({ ...job, durationSeconds: job.warmupSeconds, bodies: undefined, overallRate: undefined });
-  const result = job.bodies && job.overallRate ? await steady(job, job.bodies, job.overallRate) : await run(job);
+  // A steady run warms up on its own first bodies (steady()): a warm-up here would POST empty bodies.
+  const isSteady = Boolean(job.bodies && job.overallRate);
+  if (job.warmupSeconds && !isSteady) await run({ ...job, durationSeconds: job.warmupSeconds, bodies: undefined, overallRate: undefined });
+  const result = isSteady ? await steady(job, job.bodies!, job.overallRate!) : await run(job);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
