@@ -76,14 +76,16 @@ export function callbackRouter(deps: CallbackDeps): Router {
   // Who is calling is settled before the body is even read: no token, no parsing, no writes.
   const authenticated: RequestHandler = async (req, res, next) => {
     const client = burstKey('callback-refused', req);
-    const merchantId = String(req.params.merchantId);
+    const asSent = String(req.params.merchantId);
     // No merchant has such an id: refused before any read, and counted per client alone, whose key
     // is bounded (a path segment may be 16 kB long, and anyone may send a new one each time).
-    if (!isUuid(merchantId)) {
+    if (!isUuid(asSent)) {
       const wait = refusalsPerClient.hit(client);
       if (wait !== null) throw new TooManyRequests(`callback refusals from ${client}`, wait);
       throw new NotFoundJson('unknown merchant');
     }
+    // One spelling for the counters, the caches and the stores: PostgreSQL reads a uuid in either case.
+    const merchantId = asSent.toLowerCase();
     const url = `${client}:${merchantId}`;
     const refuse = (wait: number) => {
       throw new TooManyRequests(`callback refusals from ${client}`, wait);

@@ -319,9 +319,10 @@ export function createMerchantStore(db: Db, box: SecretBox) {
      * merchant's other secrets and clearing accounts. undefined: no such merchant; '' : no token yet.
      */
     async callbackToken(id: string): Promise<string | undefined> {
-      const row = await db.selectFrom('merchants').select('callback_token_enc').where('id', '=', id).executeTakeFirst();
+      const row = await db.selectFrom('merchants').select(['id', 'callback_token_enc']).where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;
-      return row.callback_token_enc ? box.open(row.callback_token_enc, sealedAt('callback_token_enc', id)) : '';
+      // Sealed with the id as stored: the one asked may be the same uuid spelt in upper case.
+      return row.callback_token_enc ? box.open(row.callback_token_enc, sealedAt('callback_token_enc', row.id)) : '';
     },
 
     /** Every merchant's id and nothing else: which callback URLs name a merchant (callbacks/merchant-ids.ts). */

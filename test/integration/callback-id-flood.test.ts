@@ -138,6 +138,32 @@ describeEachDatabase('callbacks to ids that are no merchant id', ({ db }) => {
     assert.equal(reads.token, 8);
   });
 
+  it("a merchant's id spelt in upper case is that merchant: its token opens, a wrong one is refused and counted with the lower-case spelling, nothing unhandled", async () => {
+    h = await createHarness(db());
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => void (lines.push(String(chunk)), done()) });
+    const perUrl = createBurstLimiter({ clock: h.clock, limit: 1000, windowSeconds: 60 });
+    const perClient = createBurstLimiter({ clock: h.clock, limit: 10_000, windowSeconds: 60 });
+    const tokens = createCallbackTokenCache({ load: (id) => h.stores.merchants.callbackToken(id), clock: h.clock });
+    const app = express()
+      .set('trust proxy', 1)
+      .use(callbackRouter({ stores: h.stores, clock: h.clock, failuresPerMinute: 1000, tokens, refusals: { perUrl, perClient } }))
+      .use(errorHandler(pino(sink)));
+    const upper = h.callbackPath.replace(h.merchant.id, h.merchant.id.toUpperCase());
+    assert.notEqual(upper, h.callbackPath);
+    const post = (path: string, token: string) =>
+      request(app).post(path).set('x-callback-token', token).type('json').send({ id: 'inv-1', external_id: 'nobody', status: 'PENDING' });
+    await post(upper, 'guess').expect(401);
+    await post(h.callbackPath, 'guess').expect(401);
+    assert.equal(perUrl.size, 1, 'one counter for the two spellings');
+    await post(upper, h.merchant.callbackToken).expect(200);
+    assert.deepEqual(
+      lines.filter((l) => JSON.parse(l).level >= 50),
+      [],
+      'no error-level line',
+    );
+  });
+
   it('request headers of any length are logged cut short: Node takes 16 kB of them from anyone', async () => {
     h = await createHarness(db());
     const lines: string[] = [];
