@@ -24,13 +24,7 @@ describeEachDatabase('callbacks to ids that are no merchant id', ({ db }) => {
 
   it('holds no counter per such id: only the client is counted', async () => {
     h = await createHarness(db());
-    const perUrl = createBurstLimiter({ clock: h.clock, limit: 1000, windowSeconds: 60 });
-    const perClient = createBurstLimiter({ clock: h.clock, limit: 10_000, windowSeconds: 60 });
-    const tokens = createCallbackTokenCache({ load: (id) => h.stores.merchants.callbackToken(id), clock: h.clock });
-    const app = express()
-      .set('trust proxy', 1)
-      .use(callbackRouter({ stores: h.stores, clock: h.clock, failuresPerMinute: 1000, tokens, refusals: { perUrl, perClient } }))
-      .use(errorHandler(pino({ level: 'silent' })));
+    const { app, perUrl, perClient } = routerApp(h);
     for (let i = 0; i < 30; i++)
       await request(app)
         .post(`/callbacks/xendit/${longId()}${kinds[i % 3]}`)
@@ -142,13 +136,7 @@ describeEachDatabase('callbacks to ids that are no merchant id', ({ db }) => {
     h = await createHarness(db());
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => void (lines.push(String(chunk)), done()) });
-    const perUrl = createBurstLimiter({ clock: h.clock, limit: 1000, windowSeconds: 60 });
-    const perClient = createBurstLimiter({ clock: h.clock, limit: 10_000, windowSeconds: 60 });
-    const tokens = createCallbackTokenCache({ load: (id) => h.stores.merchants.callbackToken(id), clock: h.clock });
-    const app = express()
-      .set('trust proxy', 1)
-      .use(callbackRouter({ stores: h.stores, clock: h.clock, failuresPerMinute: 1000, tokens, refusals: { perUrl, perClient } }))
-      .use(errorHandler(pino(sink)));
+    const { app, perUrl } = routerApp(h, pino(sink));
     const upper = h.callbackPath.replace(h.merchant.id, h.merchant.id.toUpperCase());
     assert.notEqual(upper, h.callbackPath);
     const post = (path: string, token: string) =>
@@ -187,3 +175,15 @@ describeEachDatabase('callbacks to ids that are no merchant id', ({ db }) => {
     assert.match(line, /"cookie":"\[redacted\]"/);
   });
 });
+
+/** The callback router alone, its refusal counters given so a test can look at their size. */
+function routerApp(h: Harness, logger = pino({ level: 'silent' })) {
+  const perUrl = createBurstLimiter({ clock: h.clock, limit: 1000, windowSeconds: 60 });
+  const perClient = createBurstLimiter({ clock: h.clock, limit: 10_000, windowSeconds: 60 });
+  const tokens = createCallbackTokenCache({ load: (id) => h.stores.merchants.callbackToken(id), clock: h.clock });
+  const app = express()
+    .set('trust proxy', 1)
+    .use(callbackRouter({ stores: h.stores, clock: h.clock, failuresPerMinute: 1000, tokens, refusals: { perUrl, perClient } }))
+    .use(errorHandler(logger));
+  return { app, perUrl, perClient };
+}
