@@ -69,6 +69,6 @@ export function claimedStores(stores: Stores, claim: Claim): Stores {
       noteFeeReturnAttempt: (id, at, now) => mark(at, 'movement fee', o.noteFeeReturnAttempt(id, at, now, claim)),
     },
     feeBills: { ...f, noteAttempt: (id, at, now) => mark(at, 'fee bill', f.noteAttempt(id, at, now, claim)) },
-    feeReturns: { ...fr, noteAttempt: (paymentId, entry, at, now) => mark(at, 'fee return', fr.noteAttempt(paymentId, entry, at, now, claim)) },
+    feeReturns: { ...fr, noteAttempt: (paymentId, entry, at, now, seen) => mark(at, 'fee return', fr.noteAttempt(paymentId, entry, at, now, seen, claim)) },
   };
 }

@@ -1,9 +1,16 @@
 /** Fees Xendit gave back with a refund, and their entries in Xero (migration 20261205T2100). */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
 import { fencedUpdate, type Claim } from './claim-fence.js';
 import type { FeeReturnEntryKind, FeeReturnsTable } from './schema.js';
+
+/** Another job over the same payment marked or booked its fee return after this run read it: nothing was sent. */
+export class MarkMoved extends Error {
+  constructor(paymentId: string) {
+    super(`the fee given back of payment ${paymentId} was marked or booked by another job meanwhile: nothing sent`);
+  }
+}
 
 export interface FeeReturn {
   paymentId: string;
@@ -79,15 +86,25 @@ export function createFeeReturnStore(db: Db) {
     /**
      * Committed before the entry is sent (with its kind and account, kept from then on); null once
      * Xero answered that it did not take it. With `claim`, only while it holds its job (send-once.ts).
+     * Only over the mark `seen` (the one this run read, or set), and not once booked: each refund of
+     * the payment and each daily look has its own job over this one row, so a claim alone does not
+     * stop two jobs from sending (a mark set meanwhile throws MarkMoved; a clear over another run's
+     * mark writes nothing).
      */
-    async noteAttempt(paymentId: string, entry: FeeReturnEntry, at: Date | null, now: Date, claim?: Claim): Promise<boolean> {
-      return fencedUpdate(
+    async noteAttempt(paymentId: string, entry: FeeReturnEntry, at: Date | null, now: Date, seen: Date | null, claim?: Claim): Promise<boolean> {
+      const written = await fencedUpdate(
         db
           .updateTable('fee_returns')
           .set({ entry_kind: entry.kind, entry_account: entry.accountId, attempt_at: at, updated_at: now })
-          .where('payment_id', '=', paymentId),
+          .where('payment_id', '=', paymentId)
+          .where('xero_entry_id', 'is', null)
+          .where(sql<boolean>`attempt_at is not distinct from ${seen}`),
         claim,
       );
+      if (written || at === null) return written;
+      const row = await this.byPayment(paymentId);
+      if (row && (row.xeroEntryId || row.attemptAt?.getTime() !== seen?.getTime())) throw new MarkMoved(paymentId);
+      return false;
     },
 
     async booked(paymentId: string, xeroEntryId: string, now: Date): Promise<void> {

@@ -178,6 +178,31 @@ describeEachDatabase('fees Xendit gives back with a refund', ({ db }) => {
     assert.equal(returns().length, 1);
   });
 
+  it("two refunds' jobs over one payment, one stalled past Xero's idempotency window between its read and its mark while the other books: one entry", async () => {
+    const { x } = await settledPayment();
+    const part = await h.sims.xendit.refund(x.id, { amount: 50_000, sendWebhook: false });
+    const rest = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });
+    await webhook(part.id).expect(200);
+    await webhook(rest.id).expect(200);
+    // Each refund has its own return-fee job (another claim): the first to mark stalls, the other runs meanwhile.
+    const fr = h.stores.feeReturns;
+    const noteAttempt = fr.noteAttempt.bind(fr);
+    let stalled = false;
+    fr.noteAttempt = async (...args) => {
+      if (!stalled && args[2] !== null) {
+        stalled = true;
+        await h.worker.drain();
+        assert.equal(returns().length, 1, 'booked by the other job');
+        h.sims.xero.test.forgetIdempotencyKeys(h.tenantId); // minutes on
+      }
+      return noteAttempt(...args);
+    };
+    await h.worker.drain();
+    assert.equal(stalled, true);
+    assert.equal(returns().length, 1, 'the fee given back booked once');
+    assert.equal(clearing(), xendit());
+  });
+
   it('a lost answer to the fee given back: the retry finds it by Reference and books it once', async () => {
     const { x, payment } = await settledPayment();
     const { id } = await h.sims.xendit.refund(x.id, { feeReturned: true, sendWebhook: false });

@@ -18,7 +18,7 @@
 import type { Job } from '../../store/jobs.js';
 import { clearingAccountFor, mayRecordInXero, type Merchant } from '../../store/merchants.js';
 import type { Payment } from '../../store/payments.js';
-import type { FeeReturn, FeeReturnEntry } from '../../store/fee-returns.js';
+import { MarkMoved, type FeeReturn, type FeeReturnEntry } from '../../store/fee-returns.js';
 import { UpstreamError } from '../../clients/types.js';
 import { feeGivenBack } from '../../clients/xendit/transactions.js';
 import { toDecimal } from '../../money.js';
@@ -86,6 +86,8 @@ export function returnFeeJob(deps: FeeReturnDeps) {
       entryId = await bookOnce(deps, merchant, payment, row, merchant.feeAccountCode, requeued(job));
     } catch (err) {
       if (err instanceof FeeUnpostable) throw new NeedsReview(err.message);
+      // Read again next run: booked by the other job (done) or its send looked for first.
+      if (err instanceof MarkMoved) throw new RetryLater(err.message, 1);
       if (await refusedForNewLock(deps, merchant, err))
         throw new RetryLater('Xero refused a date in a locked period: tried again dated after the lock date', 1);
       if (err instanceof UpstreamError && err.kind === 'rejected') throw new NeedsReview(`Xero refused the fee given back: ${err.message}`);
@@ -184,7 +186,12 @@ async function bookOnce(
   if (found) return found;
   const lines = feeLines(payment, { fee: row.fee, tax: row.tax, feeAccountCode }).map((l) => ({ ...l, description: `Returned: ${l.description}` }));
   const date = await organisationDate(deps, merchant, row.returnedAt, payment.currency);
-  const mark = (at: Date | null) => deps.stores.feeReturns.noteAttempt(payment.id, place, at, deps.clock());
+  let seen = row.attemptAt;
+  const mark = async (at: Date | null) => {
+    const written = await deps.stores.feeReturns.noteAttempt(payment.id, place, at, deps.clock(), seen);
+    if (written) seen = at;
+    return written;
+  };
   let id: string;
   if (bank) {
     const txn = { type: 'RECEIVE' as const, bankAccountId: place.accountId, contactName: FEE_CONTACT_NAME, date, reference, currencyCode: payment.currency };
