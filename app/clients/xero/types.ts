@@ -166,8 +166,8 @@ export interface XeroGateway {
   createManualJournal(creds: XeroCredentials, journal: NewXeroManualJournal, idempotencyKey: string): Promise<XeroManualJournal>;
   /** Every POSTED manual journal, all pages. */
   listManualJournals(creds: XeroCredentials): Promise<XeroManualJournal[]>;
-  /** Every payment (not DELETED) into this account, all pages. */
-  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccountPayment[]>;
+  /** Every payment (not DELETED) into each of these accounts, by account (each given, none or not), all pages. */
+  listPaymentsToAccounts(creds: XeroCredentials, accountIds: readonly string[]): Promise<Map<string, XeroAccountPayment[]>>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
   listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
   /** The organisation's payment services (PaymentServices; needs the paymentservices scope). */
