@@ -9,6 +9,16 @@ export interface OpenInvoice {
   total?: string;
 }
 
+/**
+ * A pass over the open invoices left part way (jobs/sync/open-invoices.ts): when it began, the page
+ * its last run ended on, and the last rows that run read (id, UpdatedDateUTC), last one last.
+ */
+export interface OpenInvoicePass {
+  startedAt: Date;
+  page: number;
+  lastRead: { id: string; at: Date }[];
+}
+
 export function createOpenInvoiceStore(db: Db) {
   return {
     /**
@@ -50,6 +60,29 @@ export function createOpenInvoiceStore(db: Db) {
     async forgetUnseen(merchantId: string, runAt: Date): Promise<number> {
       const r = await db.deleteFrom('open_invoice_numbers').where('merchant_id', '=', merchantId).where('seen_at', '<', runAt).executeTakeFirst();
       return Number(r.numDeletedRows);
+    },
+
+    async passOf(merchantId: string): Promise<OpenInvoicePass | null> {
+      const r = await db.selectFrom('open_invoice_passes').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
+      if (!r) return null;
+      return { startedAt: r.started_at, page: r.page, lastRead: r.last_read.map((x) => ({ id: x.id, at: new Date(x.at) })) };
+    },
+
+    async keepPass(merchantId: string, pass: OpenInvoicePass): Promise<void> {
+      const row = {
+        started_at: pass.startedAt,
+        page: pass.page,
+        last_read: JSON.stringify(pass.lastRead.map((x) => ({ id: x.id, at: x.at.toISOString() }))),
+      };
+      await db
+        .insertInto('open_invoice_passes')
+        .values({ merchant_id: merchantId, ...row })
+        .onConflict((oc) => oc.column('merchant_id').doUpdateSet(row))
+        .execute();
+    },
+
+    async endPass(merchantId: string): Promise<void> {
+      await db.deleteFrom('open_invoice_passes').where('merchant_id', '=', merchantId).execute();
     },
 
     async numbers(merchantId: string): Promise<string[]> {

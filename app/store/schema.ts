@@ -15,6 +15,7 @@ import type {
   ClearingAccountsTable,
   FeeBillingChangesTable,
   OpenInvoiceNumbersTable,
+  OpenInvoicePassesTable,
   PayMissesTable,
   PaidListingCursorsTable,
   RefundListCursorsTable,
@@ -59,6 +60,7 @@ export interface Database {
   users: UsersTable;
   alerts: AlertsTable;
   open_invoice_numbers: OpenInvoiceNumbersTable;
+  open_invoice_passes: OpenInvoicePassesTable;
   refunds: RefundsTable;
   refund_requests: RefundRequestsTable;
   settlement_accounts: SettlementAccountsTable;

@@ -682,7 +682,7 @@ describe('gateway clients against the simulators', function () {
       for (let i = 0; i < 205; i++) s.xero.recordPayment(org.tenantId, invoiceId, '1', bank.accountId, `P${i}`);
       s.xero.recordPayment(org.tenantId, invoiceId, '7', savings.accountId, 'elsewhere');
       for (let i = 0; i < 101; i++) await s.xeroClient.createBankTransaction(creds, spend(bank.accountId, `F${i}`, '0.01'), `page-${i}`);
-      const payments = await s.xeroClient.listPaymentsToAccount(creds, bank.accountId);
+      const payments = (await s.xeroClient.listPaymentsToAccounts(creds, [bank.accountId])).get(bank.accountId)!;
       assert.equal(payments.length, 205);
       assert.equal(new Set(payments.map((p) => p.reference)).size, 205);
       assert.ok(payments.every((p) => p.accountId === bank.accountId && /^\d{4}-\d{2}-\d{2}$/.test(p.date ?? '')));
@@ -706,7 +706,7 @@ describe('gateway clients against the simulators', function () {
         (await s.xeroClient.findPaymentsByReference(creds, invoiceId, 'Xendit hv-2')).map((p) => p.paymentId),
         [two.paymentId],
       );
-      const listed = await s.xeroClient.listPaymentsToAccount(creds, bank.accountId);
+      const listed = (await s.xeroClient.listPaymentsToAccounts(creds, [bank.accountId])).get(bank.accountId)!;
       assert.deepEqual(listed.map((p) => p.reference).sort(), ['Xendit hv-1', 'Xendit hv-2']);
     });
 

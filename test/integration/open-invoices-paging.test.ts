@@ -33,4 +33,43 @@ describeEachDatabase('open invoices read from Xero page by page', ({ db }) => {
     assert.deepEqual(reads.slice(-2), ['1', '2'], 'the second page is read too');
     assert.deepEqual((await h.stores.openInvoices.numbers(h.merchant.id)).sort(), made, 'none forgotten');
   });
+  it('more open invoices than a run reads: the next run goes on where the last stopped, and a full pass forgets what it did not see', async function () {
+    this.timeout(120_000);
+    h = await createHarness(db());
+    h.sims.xero.limits.perMinute = 100_000; // seeding only; reset() restores Xero's 60
+    h.sims.xero.test.pageBy(100); // 650 open invoices: 7 pages, more than the 5 a run reads
+    const made = Array.from({ length: 650 }, (_, i) => h.addInvoice({ invoiceNumber: `OPEN-${String(i).padStart(3, '0')}` }));
+    await h.stores.openInvoices.saw(h.merchant.id, [{ invoiceNumber: 'PAID-LONG-AGO' }], h.clock());
+    h.clock.advance(60_000);
+    const invoiceReads = () => h.sims.xero.test.countRequests({ method: 'GET', pathPrefix: '/api.xro/2.0/Invoices' });
+    const run = async () => {
+      const before = invoiceReads();
+      await schedule(h, 'sync-open-invoices', 60);
+      await h.worker.drain();
+      h.clock.advance(60 * 60_000);
+      return invoiceReads() - before;
+    };
+    assert.ok((await run()) <= 5, 'a run reads at most 5 pages');
+    // Between the runs, three invoices on the pages already read are voided: the rows after them move back.
+    const first = await h.sims.xeroClient.listOpenInvoiceNumbers(h.merchant.xero, 1, 100);
+    const voided = first.invoices.slice(0, 3).map((i) => i.invoiceNumber);
+    for (const n of voided) await h.sims.xero.test.invoices.void(made.find((m) => m.invoiceNumber === n)!.invoiceId);
+    assert.ok((await run()) <= 5, 'a run reads at most 5 pages');
+    const known = new Set(await h.stores.openInvoices.numbers(h.merchant.id));
+    assert.equal(known.has('PAID-LONG-AGO'), false, 'the second run ends the pass, which forgets a number it did not see');
+    const missed = made.map((m) => m.invoiceNumber).filter((n) => !voided.includes(n) && !known.has(n));
+    assert.deepEqual(missed, [], 'every invoice still open is known');
+    assert.ok(
+      voided.every((n) => known.has(n)),
+      'the voided ones were seen in this pass',
+    );
+    for (let i = 0; i < 2; i++) assert.ok((await run()) <= 5, 'a run reads at most 5 pages');
+    const next = await h.stores.openInvoices.numbers(h.merchant.id);
+    assert.deepEqual(
+      voided.filter((n) => next.includes(n)),
+      [],
+      'the next pass forgets the voided ones',
+    );
+    assert.equal(next.length, 650 - 3);
+  });
 });

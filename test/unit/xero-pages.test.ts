@@ -84,6 +84,15 @@ describe('reading every page of a Xero listing', () => {
     assert.equal(t.asked(), 4, 'two pages, then both again');
   });
 
+  it('`keep`: only the rows it takes are returned, and a row it turned away that moves still has every page read again', async () => {
+    // r5 (not kept) is updated once page 1 is served: r100 (kept) shifts onto page 1.
+    const t = movingTable(150, [{ afterPage: 1, id: 'r5' }]);
+    const wanted = (r: { id: string }) => Number(r.id.slice(1)) % 10 === 0;
+    const kept = await allPages(t.fetchPage, (r) => r.id, { keep: wanted });
+    assert.deepEqual(kept.map((r) => r.id).sort(), Array.from({ length: 15 }, (_, i) => `r${i * 10}`).sort());
+    assert.equal(t.asked(), 4, 'two pages, then both again');
+  });
+
   /**
    * A listing filtered by status, as Xero sends it with its `pagination` (xero_accounting.yaml
    * Pagination): `leaveAfterPage` voids a row already read once that page is served, so it drops out

@@ -167,6 +167,9 @@ export function pageOf<T>(rows: T[] | undefined, pagination?: { itemCount?: numb
  * those go unseen. After READINGS readings that each met a sign, a retryable error: the caller
  * tries again later rather than act on a list that may miss a row.
  *
+ * `keep`: only the rows it takes are returned and held; a long listing read for a few of its rows
+ * (a clearing account's payments out of an organisation's) is not held whole.
+ *
  * `pageSize` (up to 1000: xero_accounting.yaml parameters/pageSize) is what the caller asked each
  * page for. A page of exactly 100 is taken as full either way, so a server that ignores pageSize
  * and pages by 100 is read to its end too; one that honours it ends on a page short of it.
@@ -174,10 +177,12 @@ export function pageOf<T>(rows: T[] | undefined, pagination?: { itemCount?: numb
 export async function allPages<T>(
   fetchPage: (page: number) => Promise<T[] | Page<T>>,
   idOf: (row: T) => string | undefined,
-  { pageSize = XERO_PAGE_SIZE, maxPages = 1000 }: { pageSize?: number; maxPages?: number } = {},
+  { pageSize = XERO_PAGE_SIZE, maxPages = 1000, keep }: { pageSize?: number; maxPages?: number; keep?: (row: T) => boolean } = {},
 ): Promise<T[]> {
   for (let reading = 1; reading <= READINGS; reading++) {
-    const all = new Map<string, T>();
+    // Rows `keep` turns away are gone with their page: only their ids stay, to tell a moved row.
+    const kept = new Map<string, T>();
+    const seen = new Set<string>();
     const counts = new Set<number>();
     let unnamed = 0;
     let moved = false;
@@ -187,14 +192,15 @@ export async function allPages<T>(
       const { rows, itemCount }: Page<T> = Array.isArray(got) ? { rows: got } : got;
       if (itemCount !== undefined) counts.add(itemCount);
       for (const row of rows) {
-        const id = idOf(row);
-        if (id !== undefined && all.has(id)) moved = true;
-        all.set(id ?? `\u0000${unnamed++}`, row);
+        const id = idOf(row) ?? `\u0000${unnamed++}`;
+        if (seen.has(id)) moved = true;
+        seen.add(id);
+        if (!keep || keep(row)) kept.set(id, row);
       }
       if (rows.length < pageSize && rows.length !== XERO_PAGE_SIZE) break;
     }
-    const recounted = counts.size > 1 || (counts.size === 1 && !counts.has(all.size));
-    if (!moved && !recounted) return [...all.values()];
+    const recounted = counts.size > 1 || (counts.size === 1 && !counts.has(seen.size));
+    if (!moved && !recounted) return [...kept.values()];
   }
   throw new UpstreamError('xero', 'unavailable', `a listing's rows kept moving or leaving between its pages in ${READINGS} readings`);
 }

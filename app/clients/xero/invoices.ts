@@ -130,6 +130,8 @@ export function invoiceCalls({
       const invoices = rows
         .map((i) => ({
           invoiceNumber: (i.invoiceNumber ?? '').trim(),
+          ...(i.invoiceID ? { invoiceId: i.invoiceID } : {}),
+          ...(i.updatedDateUTC instanceof Date && !Number.isNaN(i.updatedDateUTC.getTime()) ? { updatedAt: i.updatedDateUTC } : {}),
           ...(i.currencyCode ? { currencyCode: String(i.currencyCode) } : {}),
           ...(decimal(i.amountDue) !== undefined ? { amountDue: decimal(i.amountDue) } : {}),
           ...(decimal(i.total) !== undefined ? { total: decimal(i.total) } : {}),
@@ -137,7 +139,12 @@ export function invoiceCalls({
         .filter((i) => i.invoiceNumber);
       // Xero may answer fewer a page than asked: a short page is not the last unless pagination says so,
       // or a complete read would forget every open invoice after it (jobs/sync/open-invoices.ts).
-      return { invoices, more: hasMorePages(page, rows.length, pageSize, res.body.pagination) };
+      const itemCount = res.body.pagination?.itemCount;
+      return {
+        invoices,
+        more: hasMorePages(page, rows.length, pageSize, res.body.pagination),
+        ...(typeof itemCount === 'number' ? { itemCount } : {}),
+      };
     },
 
     async findBillsByNumber(creds, invoiceNumber) {

@@ -5,7 +5,8 @@ import { firstCreated, XeroValidationRefusal } from './errors.js';
 import { UpstreamError } from '../types.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
 import { mapAccountPayment, mapPayment, paymentBody, paysInvoice } from './mappers.js';
-import type { XeroCredentials, XeroGateway } from './types.js';
+import type { Payment } from 'xero-node';
+import type { XeroAccountPayment, XeroCredentials, XeroGateway } from './types.js';
 
 /**
  * Past Xero's high volume threshold (an organisation with more than 100 000 payments) GET Payments
@@ -21,16 +22,16 @@ const refusedAsInefficient = (err: unknown) => err instanceof UpstreamError && e
 
 export function paymentCalls({
   call,
-}: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'createPayments' | 'findPaymentsByReferences' | 'listPaymentsToAccount'> {
+}: XeroCalls): Pick<XeroGateway, 'findPaymentsByReference' | 'createPayment' | 'createPayments' | 'findPaymentsByReferences' | 'listPaymentsToAccounts'> {
   /** Every page of GET Payments by `where` (none: every payment). */
-  function readPayments(creds: XeroCredentials, op: string, where: string | undefined, pageSize?: number) {
+  function readPayments(creds: XeroCredentials, op: string, where: string | undefined, pageSize?: number, keep?: (p: Payment) => boolean) {
     return allPages(
       (page) =>
         call(creds, op, (api) => api.getPayments(creds.tenantId, undefined, where, undefined, page, pageSize)).then((r) =>
           pageOf(r.body.payments, r.body.pagination),
         ),
       (p) => p.paymentID,
-      pageSize ? { pageSize } : undefined,
+      { ...(pageSize ? { pageSize } : {}), keep },
     );
   }
 
@@ -95,16 +96,22 @@ export function paymentCalls({
       return found;
     },
 
-    async listPaymentsToAccount(creds, accountId) {
+    async listPaymentsToAccounts(creds, accountIds) {
+      const byAccount = new Map(accountIds.map((id) => [id, [] as XeroAccountPayment[]]));
+      if (!byAccount.size) return byAccount;
+      const onThem = (p: Payment) => byAccount.has(p.account?.accountID ?? '') && String(p.status) !== 'DELETED';
+      const read = (where: string) => readPayments(creds, 'listPaymentsToAccounts', where, LONG_LIST_PAGE_SIZE, onThem);
       let rows;
       try {
-        rows = await readPayments(creds, 'listPaymentsToAccount', whereGuid('Account.AccountID', accountId), LONG_LIST_PAGE_SIZE);
+        rows = await read([...byAccount.keys()].map((id) => whereGuid('Account.AccountID', id)).join(' OR '));
       } catch (err) {
-        // Account.AccountID is not optimised at all: every payment not deleted (Status is), kept below by account.
+        // Account.AccountID is not optimised at all: every payment not deleted (Status is), read once
+        // for all the accounts, and only theirs kept (allPages `keep`): the rest never held together.
         if (!refusedAsInefficient(err)) throw err;
-        rows = await readPayments(creds, 'listPaymentsToAccount', 'Status=="AUTHORISED"', LONG_LIST_PAGE_SIZE);
+        rows = await read('Status=="AUTHORISED"');
       }
-      return rows.filter((p) => p.account?.accountID === accountId && String(p.status) !== 'DELETED').map(mapAccountPayment);
+      for (const p of rows) byAccount.get(p.account!.accountID!)!.push(mapAccountPayment(p));
+      return byAccount;
     },
   };
 }

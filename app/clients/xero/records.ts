@@ -15,7 +15,11 @@ export interface XeroLineItem {
   taxAmount?: string; // decimal string
 }
 
-export type OpenInvoiceListed = Pick<XeroInvoice, 'invoiceNumber'> & Partial<Pick<XeroInvoice, 'currencyCode' | 'amountDue' | 'total'>>;
+export type OpenInvoiceListed = Pick<XeroInvoice, 'invoiceNumber'> &
+  Partial<Pick<XeroInvoice, 'invoiceId' | 'currencyCode' | 'amountDue' | 'total'>> & {
+    /** UpdatedDateUTC, the first key of the listing's order (where a read left off: jobs/sync/open-invoices.ts). */
+    updatedAt?: Date;
+  };
 
 export interface XeroInvoice {
   invoiceId: string;

@@ -119,8 +119,12 @@ export interface XeroGateway {
    */
   findInvoiceByNumber(creds: XeroCredentials, invoiceNumber: string | readonly string[], prepaid?: XeroBudgetTicket): Promise<XeroInvoice | null>;
   getInvoice(creds: XeroCredentials, invoiceId: string): Promise<XeroInvoice | null>;
-  /** One page of the open (AUTHORISED) sales invoices (currency and amounts where given); `more` when Xero has a page after it (call.ts hasMorePages). */
-  listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ invoices: OpenInvoiceListed[]; more: boolean }>;
+  /**
+   * One page of the open (AUTHORISED) sales invoices in Xero's order (currency and amounts where
+   * given); `more` when Xero has a page after it (call.ts hasMorePages); `itemCount`: the listing's
+   * whole count, when Xero sends it.
+   */
+  listOpenInvoiceNumbers(creds: XeroCredentials, page: number, pageSize: number): Promise<{ invoices: OpenInvoiceListed[]; more: boolean; itemCount?: number }>;
   /** The invoices of these ids (at most INVOICE_IDS_PER_CALL) that Xero returns, in one call; missing ids are simply absent. */
   getInvoicesByIds(creds: XeroCredentials, invoiceIds: readonly string[]): Promise<XeroInvoice[]>;
   /** Payments (not DELETED) whose Reference equals `reference` exactly, on that invoice. */
@@ -166,8 +170,8 @@ export interface XeroGateway {
   createManualJournal(creds: XeroCredentials, journal: NewXeroManualJournal, idempotencyKey: string): Promise<XeroManualJournal>;
   /** Every POSTED manual journal, all pages. */
   listManualJournals(creds: XeroCredentials): Promise<XeroManualJournal[]>;
-  /** Every payment (not DELETED) into this account, all pages. */
-  listPaymentsToAccount(creds: XeroCredentials, accountId: string): Promise<XeroAccountPayment[]>;
+  /** Every payment (not DELETED) into each of these accounts, by account (each given, none or not), all pages. */
+  listPaymentsToAccounts(creds: XeroCredentials, accountIds: readonly string[]): Promise<Map<string, XeroAccountPayment[]>>;
   /** Every bank transaction (not DELETED or VOIDED) on this bank account, all pages. */
   listBankTransactionsOfAccount(creds: XeroCredentials, accountId: string): Promise<XeroBankTransaction[]>;
   /** The organisation's payment services (PaymentServices; needs the paymentservices scope). */

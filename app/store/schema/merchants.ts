@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { Timestamp } from './columns.js';
 
 /** Merchants and their settings' tables. */
@@ -80,6 +80,14 @@ export interface FeeBillingChangesTable {
 }
 
 /** A merchant's open sales invoice numbers as last read from Xero (migration 20261205T0720). */
+/** Migration 20261207T2210: a pass over the open invoices left part way (jobs/sync/open-invoices.ts). */
+export interface OpenInvoicePassesTable {
+  merchant_id: string;
+  started_at: Timestamp;
+  page: number;
+  last_read: JSONColumnType<{ id: string; at: string }[]>;
+}
+
 export interface OpenInvoiceNumbersTable {
   merchant_id: string;
   invoice_number: string;
