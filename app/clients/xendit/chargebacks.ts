@@ -31,6 +31,8 @@ const chargebackSchema = z.object({
   reference_id: z.string().nullish(),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
+  // docs.xendit.co "List transactions" response; not in xendit-node's TransactionResponse.
+  net_amount: z.number().nullish(),
   created: z.string(),
   fee: movementFeeSchema.nullish(),
 });
@@ -95,18 +97,35 @@ function readChargeback(r: unknown): XenditChargeback | null {
   const t = chargebackSchema.safeParse(r);
   if (!t.success) return null;
   try {
+    const minor = minorReader(t.data.currency);
+    // Money out: its size, whatever sign Xendit gives it.
+    const amount = minor(Math.abs(t.data.amount), 'amount');
     return {
       id: t.data.id,
       disputeId: t.data.product_id,
       currency: t.data.currency,
-      // Money out: its size, whatever sign Xendit gives it.
-      amount: minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount'),
+      amount,
       created: t.data.created,
-      fee: readFee(t.data.fee, minorReader(t.data.currency)),
+      fee: feeInAmount(readFee(t.data.fee, minor), amount, t.data.net_amount, minor),
       ...(t.data.reference_id ? { referenceId: t.data.reference_id } : {}),
     };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Whether the fee came out of the amount rather than on top of it: not documented for a chargeback,
+ * so the transaction's own net_amount decides, as for a payout's (payout-fee.ts): amount less the
+ * fee and the tax withheld, out of it; anything else (or none sent), on top.
+ */
+function feeInAmount(fee: ChargebackFee, amount: number, net: number | null | undefined, minor: ReturnType<typeof minorReader>): ChargebackFee {
+  const taken = fee.fee + fee.withheld;
+  if (fee.unfit || taken <= 0 || net == null) return fee;
+  try {
+    return minor(Math.abs(net), 'net_amount') === amount - taken ? { ...fee, inAmount: true } : fee;
+  } catch {
+    return fee;
   }
 }
 

@@ -217,8 +217,12 @@ export interface XenditChargeback {
   fee: ChargebackFee;
 }
 
-/** A chargeback's fee, minor units: Xendit's `fee` with the VAT (`feeTax`), the two taxes `withheld`; fee.status PENDING; `unfit`: why no figures were read. */
-export type ChargebackFee = { fee: number; feeTax: number; withheld: number; pending: boolean; unfit?: string };
+/**
+ * A chargeback's fee, minor units: Xendit's `fee` with the VAT (`feeTax`), the two taxes `withheld`;
+ * fee.status PENDING; `unfit`: why no figures were read; `inAmount`: net_amount says they came out
+ * of the transaction's amount (clients/xendit/chargebacks.ts), not on top.
+ */
+export type ChargebackFee = { fee: number; feeTax: number; withheld: number; pending: boolean; unfit?: string; inAmount?: boolean };
 
 /** A payment Xendit has not settled into the balance yet (minor units). */
 export interface UnsettledPayment {

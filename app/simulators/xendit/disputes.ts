@@ -83,11 +83,12 @@ export function lostDisputes(ctx: Ctx, userId: string, currency: string): number
 
 /**
  * A lost dispute's fee, its VAT and the taxes withheld: what its fee object shows is taken (a PENDING
- * one with no figures, nothing yet), as the gateway books a PENDING payment fee that shows figures.
+ * one with no figures, nothing yet), as the gateway books a PENDING payment fee that shows figures;
+ * none besides the amount when it came out of it (SimChargebackFee.inAmount).
  */
 export function chargebackFeeTaken(d: SimDispute): number {
   const f = d.fee;
-  return f ? f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0) : 0;
+  return f && !f.inAmount ? f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0) : 0;
 }
 
 /**

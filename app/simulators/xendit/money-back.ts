@@ -60,6 +60,7 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
         type: 'CHARGEBACK',
         reference_id: String(dispute.reference_id),
         amount: d.amount,
+        ...(d.fee?.inAmount ? { net: d.amount - chargebackFeeOf(d.fee) } : {}),
         fee: feeObject(inv, d.fee),
         created: d.updated,
         updated: d.updated,
@@ -69,10 +70,23 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
   return rows;
 }
 
+/** A chargeback fee's figures together (minor units). */
+const chargebackFeeOf = (f: SimChargebackFee) => f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0);
+
 /** A money-out transaction of the paid invoice's channel (xendit-node TransactionResponse). */
 function row(
   inv: SimXenditInvoice,
-  t: { id: string; product_id: string; type: string; reference_id: string; amount: number; fee: Record<string, unknown>; created: Date; updated: Date },
+  t: {
+    id: string;
+    product_id: string;
+    type: string;
+    reference_id: string;
+    amount: number;
+    net?: number;
+    fee: Record<string, unknown>;
+    created: Date;
+    updated: Date;
+  },
 ): Record<string, unknown> {
   return {
     id: t.id,
@@ -85,7 +99,7 @@ function row(
     account_identifier: null,
     currency: inv.currency,
     amount: wire(t.amount, inv.currency),
-    net_amount: wire(t.amount, inv.currency),
+    net_amount: wire(t.net ?? t.amount, inv.currency),
     cashflow: 'MONEY_OUT',
     settlement_status: 'SETTLED',
     // "For money-out transaction, the value will be NULL" (TransactionResponse.estimated_settlement_time).

@@ -359,6 +359,7 @@ export type SimChargebackFee = {
   xenditWithholding?: number;
   thirdPartyWithholding?: number;
   status?: 'PENDING' | 'COMPLETED';
+  inAmount?: boolean; // out of the disputed amount, not on top (undocumented either way): net_amount less it, the balance down by the amount
 };
 
 export interface SimDisputeWebhook {
