@@ -45,14 +45,14 @@ describeEachDatabase('chargeback fees: what Xendit charged on a lost dispute, in
   const day = (offset: number) => new Date(h.clock().getTime() + offset * 86_400_000).toISOString().slice(0, 10);
 
   /** A recorded payment, settled (the balance holds settled money), disputed and lost at Xendit with `fee`, no webhook sent. */
-  async function lost(fee: Parameters<Harness['sims']['xendit']['test']['chargebackFee']>[1] = FEE) {
+  async function lost(fee: Parameters<Harness['sims']['xendit']['test']['chargebackFee']>[1] = FEE, o: { chargebackProductId?: 'payment' } = {}) {
     const { x } = await paidThroughGateway(h, { paidBy: REFUNDABLE });
     await h.worker.drain();
     await h.sims.xendit.settle(x.id, { sendCallback: false });
     h.clock.advance(60_000);
     const { id } = await h.sims.xendit.dispute(x.id, { amount: 100_000, sendWebhook: false });
     h.clock.advance(60_000);
-    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false, fee });
+    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false, fee, ...o });
     h.clock.advance(60_000);
     return id;
   }
@@ -213,6 +213,21 @@ describeEachDatabase('chargeback fees: what Xendit charged on a lost dispute, in
     await list();
     await h.worker.drain();
     assert.equal(feeEntries().length, 0, 'the listing books none either');
+  });
+
+  it('a CHARGEBACK transaction whose product_id names the disputed payment, not the dispute (undocumented either way): found by the payment and the amount lost, its fee booked once', async () => {
+    const id = await lost(FEE, { chargebackProductId: 'payment' });
+    await webhook(id).expect(200);
+    await h.worker.drain();
+    const [job] = await disputeJobs();
+    assert.equal(job.state, 'done', job.lastError ?? '');
+    await feeBookedOnce(id);
+    await balancesAgree();
+    const report = await reconcile();
+    assert.equal(report.reconciled, true, JSON.stringify(report.rows));
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    await feeBookedOnce(id);
   });
 
   describe('a clearing account that is no bank account (Spend Money needs one): a manual journal, as payment and payout fees are booked there', () => {

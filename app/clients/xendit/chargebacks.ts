@@ -10,7 +10,8 @@
  * list-transactions; xendit-node balance_and_transaction FeeResponse: xendit_fee, value_added_tax,
  * xendit_withholding_tax, third_party_withholding_tax, status PENDING | COMPLETED | CANCELED |
  * REVERSED | NOT_APPLICABLE), read by the dispute's job through getChargeback (by product_id, the
- * dispute's id: GetAllTransactionsRequest.productId) and by the report through getChargebackTransaction.
+ * dispute's id: GetAllTransactionsRequest.productId, else the disputed payment's) and by the report
+ * through getChargebackTransaction.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -79,10 +80,19 @@ export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChar
   };
   return {
     listChargebacks: listed,
-    async getChargeback(secretKey, disputeId, currency) {
+    async getChargeback(secretKey, disputeId, currency, payment) {
       // One dispute takes its money once: its one CHARGEBACK, by product_id (a filter of the listing).
       const { chargebacks } = await listed(secretKey, { currency, limit: 10, productId: disputeId });
-      return chargebacks.find((c) => c.disputeId === disputeId) ?? null;
+      const own = chargebacks.find((c) => c.disputeId === disputeId);
+      if (own || !payment) return own ?? null;
+      // product_id may name the disputed payment instead (undocumented): its one chargeback of the
+      // amount lost, the fee inside it or on top; two alike on one payment are not told apart.
+      const lost = (c: XenditChargeback) =>
+        c.amount === payment.amount || (c.fee.inAmount === true && c.amount - c.fee.fee - c.fee.withheld === payment.amount);
+      const byPayment = (await listed(secretKey, { currency, limit: 10, productId: payment.id })).chargebacks.filter(
+        (c) => c.disputeId === payment.id && lost(c),
+      );
+      return byPayment.length === 1 ? { ...byPayment[0], disputeId } : null;
     },
     async getChargebackTransaction(secretKey, id) {
       // GET /transactions/{id} (xendit-node TransactionApi getTransactionByID); 404: none of this account's.

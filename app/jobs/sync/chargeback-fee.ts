@@ -14,7 +14,8 @@
  * booked (the dispute's), it left the clearing account with the chargeback: nothing is booked apart.
  *
  * The figures are read once and kept on the chargeback's row (refunds.fee…): by the job through
- * getChargeback (by product_id, the dispute's id), or by the chargeback listing, which runs that job
+ * getChargeback (by product_id, the dispute's id, else the disputed payment's: which one Xendit puts
+ * there is not documented), or by the chargeback listing, which runs that job
  * again when it learns a fee the job could not read (the transaction not listed yet when it ran, or
  * a chargeback booked before fees were: list-chargebacks.ts). A fee PENDING with no figures is waited
  * for as a payment's is (fee-read.ts FEE_PENDING_WAIT_MS), then a person looks; never taken as none.
@@ -65,9 +66,15 @@ export function chargebackFeeSettled(row: Refund): boolean {
  * The fee of the chargeback `row` (recorded) into Xero, once; `key`, the Xendit key its dispute was
  * read with. Throws RetryLater while a PENDING fee is awaited, NeedsReview when a person must book it.
  */
-export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Merchant, row: Refund, key: string, opts: { lookFirst: boolean }): Promise<void> {
+export async function bookChargebackFee(
+  deps: RecordRefundDeps,
+  merchant: Merchant,
+  row: Refund,
+  key: string,
+  opts: { lookFirst: boolean; paymentId?: string | null },
+): Promise<void> {
   if (row.kind !== 'chargeback' || row.state !== 'recorded' || chargebackFeeSettled(row)) return;
-  const read = row.chargebackFee ?? (await readFee(deps, row, key));
+  const read = row.chargebackFee ?? (await readFee(deps, row, key, opts.paymentId ?? null));
   if (!read || feeInsideChargeback(read, row.amount)) return;
   const money = (minor: number) => `${toDecimal(minor, row.currency)} ${row.currency}`;
   const billed = (await deps.stores.feeBills.billingAt(merchant))(row.refundedAt) === 'invoiced';
@@ -119,8 +126,8 @@ export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Mercha
 }
 
 /** The fee read from the dispute's CHARGEBACK transaction and kept; null: not listed (yet), the listing books it once it lists it. */
-async function readFee(deps: RecordRefundDeps, row: Refund, key: string): Promise<ChargebackFeeRead | null> {
-  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency);
+async function readFee(deps: RecordRefundDeps, row: Refund, key: string, paymentId: string | null): Promise<ChargebackFeeRead | null> {
+  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency, paymentId ? { id: paymentId, amount: row.amount } : undefined);
   if (!c) {
     deps.logger.info(
       { merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId },

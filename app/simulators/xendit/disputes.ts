@@ -50,12 +50,13 @@ export async function resolveDispute(
   ctx: Ctx,
   disputeId: string,
   status: 'WON' | 'LOST',
-  opts: { sendWebhook?: boolean; fee?: SimChargebackFee } = {},
+  opts: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment' } = {},
 ): Promise<void> {
   const d = disputeState(ctx).disputes.find((x) => x.id === disputeId);
   if (!d || d.status === 'WON' || d.status === 'LOST') throw new Error(`no open dispute ${disputeId}`);
   d.status = status;
   if (status === 'LOST' && opts.fee) d.fee = { ...opts.fee };
+  if (opts.chargebackProductId) d.chargebackProductId = opts.chargebackProductId;
   d.updated = ctx.now();
   if (opts.sendWebhook !== false) await sendDisputeWebhook(ctx, d);
 }

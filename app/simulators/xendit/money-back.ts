@@ -6,7 +6,7 @@
  */
 import { refundJson, refundState } from './refunds.js';
 import { disputeJson, disputeState } from './disputes.js';
-import { wire } from './json.js';
+import { paymentIdOf, wire } from './json.js';
 import type { Ctx, SimChargebackFee, SimXenditInvoice } from './state.js';
 
 export interface MoneyBackRow {
@@ -56,7 +56,8 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
       at: d.updated,
       json: row(inv, {
         id: `txn_${d.id}`,
-        product_id: d.id,
+        // Which id a CHARGEBACK's product_id holds is not documented ("match the transaction from this API to each product API"): the dispute's unless asked.
+        product_id: d.chargebackProductId === 'payment' ? paymentIdOf(inv.id) : d.id,
         type: 'CHARGEBACK',
         reference_id: String(dispute.reference_id),
         amount: d.amount,
