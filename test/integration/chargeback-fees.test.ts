@@ -284,6 +284,43 @@ describeEachDatabase('chargeback fees: what Xendit charged on a lost dispute, in
       await journalBookedOnce(id);
     });
 
+    it("a fee in another currency than the organisation's (a journal has none): nothing sent, review says what to book by hand; Retry finds that journal and books no second one", async () => {
+      const id = await lost();
+      // The chargeback booked first, its fee not listed yet; then the organisation's base currency read as another.
+      const unlisted = { ...h.sims.xenditClient, getChargeback: async () => null };
+      await webhook(id).expect(200);
+      await createWorker({ stores: h.stores, xero: h.sims.xeroClient, xendit: unlisted, clock: h.clock, logger: silent }).drain();
+      assert.deepEqual([notes().length, journals(id).length], [1, 0]);
+      await h.stores.db.updateTable('merchants').set({ xero_base_currency: 'USD' }).where('id', '=', h.merchant.id).execute();
+      await list();
+      await h.worker.drain();
+      const [job] = await disputeJobs();
+      assert.equal(job.state, 'needs_review');
+      assert.match(
+        job.lastError ?? '',
+        /manual journal is in USD only: book it by hand \(debit the fee account, credit 095, narration "Xendit chargeback fee txn_/,
+      );
+      assert.deepEqual([journals(id).length, feeEntries().length], [0, 0], 'nothing sent');
+
+      const byHand = await h.sims.xeroClient.createManualJournal(
+        h.merchant.xero,
+        {
+          narration: `Xendit chargeback fee txn_${id}`,
+          date: day(0),
+          lines: [
+            { description: 'fee', accountCode: h.merchant.feeAccountCode!, amount: '16650.00' },
+            { description: 'clearing', accountCode: '095', amount: '-16650.00' },
+          ],
+        },
+        'by-hand',
+      );
+      assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+      await h.worker.drain();
+      assert.equal((await disputeJobs())[0].state, 'done');
+      assert.equal(journals(id).length, 1, 'no second journal');
+      assert.deepEqual([(await row(id)).xeroFeeTxnId, (await row(id)).feeEntryKind], [byHand.manualJournalId, 'journal']);
+    });
+
     it('the worker killed after Xero took the journal, before it was stored: the job run again finds it by its Narration and books no second one', async () => {
       const id = await lost();
       const dying = dieOnCall(h.stores, 'refunds', 'feeBooked');
