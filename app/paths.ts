@@ -81,6 +81,16 @@ export function xeroInvoiceUrl(appUrl: string, invoiceId: string): string {
   return `${appUrl}/AccountsReceivable/View.aspx?InvoiceID=${encodeURIComponent(invoiceId)}`;
 }
 
+/**
+ * A fee's entry in Xero's web app: a Spend Money at the bank transaction page (developer.xero.com
+ * "Deep link to Xero": Bank Transactions); a manual journal, which that page does not list among its
+ * deep links, at the page Xero's app shows one on.
+ */
+export function xeroEntryUrl(appUrl: string, kind: 'spend' | 'journal', id: string): string {
+  const at = kind === 'spend' ? '/Bank/ViewTransaction.aspx?bankTransactionID=' : '/Journal/View.aspx?invoiceID=';
+  return `${appUrl}${at}${encodeURIComponent(id)}`;
+}
+
 /** An onboarding page of one merchant. */
 export function adminMerchantPath(merchantId: string, page: MerchantPage = 'adminMerchant'): string {
   return paths[page].replace(':merchantId', encodeURIComponent(merchantId));

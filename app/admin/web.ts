@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { errorHandler, type ErrorPage } from '../error-handler.js';
 import { FormInvalid, NotFound } from '../errors.js';
 import type { I18n, Lang } from '../i18n/index.js';
-import { adminMerchantPath, adminPaymentPath, adminPaymentRefundPath, adminPaymentRetryPath, paths, xeroInvoiceUrl } from '../paths.js';
+import { adminMerchantPath, adminPaymentPath, adminPaymentRefundPath, adminPaymentRetryPath, paths, xeroEntryUrl, xeroInvoiceUrl } from '../paths.js';
 import { switchLangUrl } from '../lang-switch.js';
 import { adminLang } from './i18n/lang.js';
 import { currentSession, type AdminSession } from './session.js';
@@ -52,6 +52,7 @@ export function render(res: Response, status: number, view: string, locals: Reco
     g: i18n.fixed(lang, 'golive'),
     langSwitchUrl: res.locals.langSwitchUrl,
     xeroInvoiceUrl: (invoiceId: string) => xeroInvoiceUrl(String(res.locals.xeroAppUrl ?? ''), invoiceId),
+    xeroEntryUrl: (kind: 'spend' | 'journal', id: string) => xeroEntryUrl(String(res.locals.xeroAppUrl ?? ''), kind, id),
     user: session?.user ?? null,
     csrfToken: session?.csrfToken ?? '',
     paths,

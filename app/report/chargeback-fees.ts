@@ -1,10 +1,11 @@
 /**
  * Xendit's fees on lost disputes (jobs/sync/chargeback-fee.ts): each Spend Money `Xendit chargeback
- * fee <transaction id>` on a clearing account held against what that CHARGEBACK transaction's `fee`
- * object says Xendit took (its fee with the VAT, and the taxes withheld; the fee and VAT none when
- * billed monthly then), and each chargeback booked in the range whose transaction shows a fee that
- * no such entry books, at any date, as a fee missing in Xero: the clearing account would stay above
- * Xendit's balance by it.
+ * fee <transaction id>` on a clearing account, or manual journal of that Narration crediting one that
+ * is no bank account, held against what that CHARGEBACK transaction's `fee` object says Xendit took
+ * (its fee with the VAT, and the taxes withheld; the fee and VAT none when billed monthly then), and
+ * each chargeback booked in the range whose transaction shows a fee that no such entry books, at any
+ * date, as a fee missing in Xero: the clearing account would stay above Xendit's balance by it. A fee
+ * that came out of a transaction amount equal to the chargeback's left with it: not missing.
  */
 import type { XeroBankTransaction } from '../clients/xero/types.js';
 import type { XenditChargeback } from '../clients/xendit/types.js';
@@ -17,18 +18,36 @@ const CHARGEBACK_FEE_REF = /^Xendit chargeback fee (\S+)$/;
 
 export const isChargebackFee = (t: Pick<XeroBankTransaction, 'type' | 'reference'>): boolean => t.type === 'SPEND' && CHARGEBACK_FEE_REF.test(t.reference);
 
+/** A manual journal of a chargeback's fee (on a clearing account that is no bank account). */
+export const isChargebackFeeJournal = (narration: string): boolean => CHARGEBACK_FEE_REF.test(narration);
+
+/** A fee's entry as the report holds it: what left the clearing account (decimal, positive). */
+interface BookedFee {
+  id: string;
+  date?: string;
+  total: string;
+  currencyCode: string;
+}
+
 /** The chargeback fees booked on the clearing accounts: those of the range, and every transaction id booked at any date. */
 export function chargebackFeesBooked() {
-  const inRange: XeroBankTransaction[] = [];
+  const inRange: BookedFee[] = [];
   const anyDate = new Set<string>();
+  const note = (id: string, fee: Omit<BookedFee, 'id'>, here: boolean) => {
+    anyDate.add(id);
+    if (here) inRange.push({ id, ...fee });
+  };
   return {
     inRange,
     anyDate,
     seen(t: XeroBankTransaction, here: boolean) {
       const id = t.type === 'SPEND' ? CHARGEBACK_FEE_REF.exec(t.reference)?.[1] : undefined;
-      if (!id) return;
-      anyDate.add(id);
-      if (here) inRange.push(t);
+      if (id) note(id, { date: t.date, total: t.total, currencyCode: t.currencyCode }, here);
+    },
+    /** A manual journal, by what it credited the clearing account (`movement`, hundredths: negative when out). */
+    seenJournal(j: { narration: string; date?: string }, movement: bigint, currency: string, here: boolean) {
+      const id = CHARGEBACK_FEE_REF.exec(j.narration)?.[1];
+      if (id && movement < 0n) note(id, { date: j.date, total: format(-movement), currencyCode: currency }, here);
     },
   };
 }
@@ -41,7 +60,7 @@ export async function chargebackFeeRows(
   deps: ReportDeps,
   accounts: XenditAccounts,
   booked: ReturnType<typeof chargebackFeesBooked>,
-  chargebacks: { disputeId: string; currency: string; date: string }[],
+  chargebacks: { disputeId: string; currency: string; date: string; booked: bigint }[],
   billingAt: (at: Date) => XenditFeeBilling,
   sum: (currency: string) => { xendit: bigint; xero: bigint },
 ): Promise<ReportRow[]> {
@@ -55,7 +74,7 @@ export async function chargebackFeeRows(
     return hundredths(toDecimal(fee + c.fee.withheld, c.currency));
   };
   for (const t of booked.inRange) {
-    const id = CHARGEBACK_FEE_REF.exec(t.reference)![1];
+    const id = t.id;
     const xero = hundredths(t.total);
     const found = await accounts.find('chargebacks', (key) => deps.xendit.getChargebackTransaction(key, id));
     const xendit = found.value ? taken(found.value) : null;
@@ -71,11 +90,13 @@ export async function chargebackFeeRows(
     rows.push(found.value ? inAccount(row, found.key) : row);
     count(t.currencyCode, -(xendit ?? 0n), -xero);
   }
-  for (const { disputeId, currency, date } of chargebacks) {
+  for (const { disputeId, currency, date, booked: chargedBack } of chargebacks) {
     if (!(SUPPORTED_CURRENCIES as readonly string[]).includes(currency)) continue;
     const found = await accounts.find('chargebacks', (key) => deps.xendit.getChargeback(key, disputeId, currency as Currency));
     const c = found.value;
     if (!c || booked.anyDate.has(c.id)) continue;
+    // Out of an amount the chargeback's own entry carried (chargeback-fee.ts feeInsideChargeback).
+    if (c.fee.inAmount && hundredths(toDecimal(c.amount, c.currency)) === chargedBack) continue;
     const xendit = taken(c);
     if (xendit === 0n) continue;
     rows.push(inAccount(feeRow(date, currency, xendit, null, 'fee_missing', `chargeback fee ${c.id} (chargeback ${disputeId}): not in Xero`), found.key));

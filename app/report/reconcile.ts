@@ -28,7 +28,7 @@ import { isWithdrawalFee, isWithdrawalFeeJournal, transferRows } from './transfe
 import { missingRefundRows, refundRow } from './refunds.js';
 import { otherMovementRows } from './movements.js';
 import { FEE_RETURN_REF, feeReturnRow, unbookedFeeReturnRows, type BookedFeeReturn } from './fee-returns.js';
-import { chargebackFeeRows, chargebackFeesBooked, isChargebackFee } from './chargeback-fees.js';
+import { chargebackFeeRows, chargebackFeesBooked, isChargebackFee, isChargebackFeeJournal } from './chargeback-fees.js';
 import { baseCurrency, clearingAccounts } from './accounts.js';
 import { inAccount, refusedByRow, reportKeys, xenditAccounts } from './xendit-accounts.js';
 import { transactionReader } from './payment-transactions.js';
@@ -179,7 +179,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
   const bookedRefunds = new Set<string>();
   const refundParts = new Map<string, XeroAccountPayment[]>();
   const feeReturns: BookedFeeReturn[] = [];
-  const chargebacksHere: { disputeId: string; currency: string; date: string }[] = [];
+  const chargebacksHere: { disputeId: string; currency: string; date: string; booked: bigint }[] = [];
   // Listed together for the invoices paid in the range (payment-transactions.ts), before paidElsewhere adds older ones.
   const transactionOf = transactionReader(deps, xenditSide, [...xendit.values()]);
   const sums = new Map<string, { xendit: bigint; xero: bigint; other: bigint }>();
@@ -235,7 +235,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
       }
       continue;
     }
-    if (kind === 'chargeback') chargebacksHere.push({ disputeId: id, currency, date: first });
+    if (kind === 'chargeback') chargebacksHere.push({ disputeId: id, currency, date: first, booked: parts.reduce((s, p) => s + hundredths(p.amount), 0n) });
     rows.push(row.row);
     sum(row.row.currency).xendit += row.xendit;
     sum(row.row.currency).xero += row.xero;
@@ -264,11 +264,12 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     const movement = onClearing.reduce((total, l) => total + hundredths(l.amount), 0n);
     const fee = FEE_REF.exec(j.narration);
     if (fee && movement < 0n) feePosted(fee[1], -movement);
-    if (!inRange(j.date)) continue;
     const currency = journalCodes.get(onClearing[0].accountCode)!;
+    chargebackFees.seenJournal(j, movement, currency, inRange(j.date));
+    if (!inRange(j.date)) continue;
     if (fee && movement < 0n) entry(fee[1]).fees.push({ date: j.date, total: format(-movement), currencyCode: currency });
     else if (returned && movement > 0n) feeReturns.push({ xenditInvoiceId: returned[1], date: j.date ?? '', currency, amount: movement });
-    else if (!isWithdrawalFeeJournal(j.narration))
+    else if (!isWithdrawalFeeJournal(j.narration) && !isChargebackFeeJournal(j.narration))
       others.push(clearingEntry(j.date ?? '', currency, movement, `manual journal "${j.narration}" on the clearing account`, j.narration));
   }
 

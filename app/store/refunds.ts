@@ -40,6 +40,8 @@ export interface Refund {
   chargebackFee: ChargebackFeeRead | null;
   feeAttemptAt: Date | null;
   xeroFeeTxnId: string | null;
+  /** What xeroFeeTxnId is: a Spend Money, or a manual journal (a clearing account that is no bank account); null: none, or a Spend Money booked before this was kept. */
+  feeEntryKind: FeeEntryKind | null;
   lastError: string | null;
   refundedAt: Date;
 }
@@ -50,7 +52,12 @@ export interface ChargebackFeeRead {
   fee: number;
   feeTax: number;
   withheld: number;
+  /** The transaction's amount (what left the balance, positive), and whether its net_amount says the fee came out of it (clients/xendit/chargebacks.ts); absent: read before these were kept. */
+  amount?: number;
+  inAmount?: boolean;
 }
+
+export type FeeEntryKind = 'spend' | 'journal';
 
 const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   id: r.id,
@@ -74,10 +81,17 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   clearingAccount: r.clearing_account,
   chargebackFee:
     r.chargeback_txn_id && r.fee !== null
-      ? { txnId: r.chargeback_txn_id, fee: int8(r.fee), feeTax: int8(r.fee_tax ?? 0), withheld: int8(r.fee_withheld ?? 0) }
+      ? {
+          txnId: r.chargeback_txn_id,
+          fee: int8(r.fee),
+          feeTax: int8(r.fee_tax ?? 0),
+          withheld: int8(r.fee_withheld ?? 0),
+          ...(r.chargeback_amount !== null && r.fee_in_amount !== null ? { amount: int8(r.chargeback_amount), inAmount: r.fee_in_amount } : {}),
+        }
       : null,
   feeAttemptAt: r.fee_attempt_at,
   xeroFeeTxnId: r.xero_fee_txn_id,
+  feeEntryKind: r.fee_entry_kind,
   lastError: r.last_error,
   refundedAt: r.refunded_at,
 });
@@ -254,13 +268,22 @@ export function createRefundStore(db: Db) {
       fencedUpdate(
         db
           .updateTable('refunds')
-          .set({ chargeback_txn_id: f.txnId, fee: f.fee, fee_tax: f.feeTax, fee_withheld: f.withheld, updated_at: now })
+          .set({
+            chargeback_txn_id: f.txnId,
+            fee: f.fee,
+            fee_tax: f.feeTax,
+            fee_withheld: f.withheld,
+            chargeback_amount: f.amount ?? null,
+            fee_in_amount: f.inAmount ?? null,
+            updated_at: now,
+          })
           .where('id', '=', id)
           .where('fee', 'is', null),
       ),
-    /** The fee's Spend Money: marked before it is sent (send-once.ts), null once Xero answered that it did not take it. */
+    /** The fee's entry (Spend Money or manual journal): marked before it is sent (send-once.ts), null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),
-    feeBooked: (id: string, entryId: string, now: Date) => update(id, { xero_fee_txn_id: entryId, fee_attempt_at: null, last_error: null }, now),
+    feeBooked: (id: string, entryId: string, kind: FeeEntryKind, now: Date) =>
+      update(id, { xero_fee_txn_id: entryId, fee_entry_kind: kind, fee_attempt_at: null, last_error: null }, now),
     testMode: (id: string, now: Date) => update(id, { state: 'test_mode' }, now),
     noteError: (id: string, error: string, now: Date) => update(id, { last_error: error.slice(0, 1000) }, now),
   };

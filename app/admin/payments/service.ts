@@ -18,6 +18,7 @@ import type { FeeReturn } from '../../store/fee-returns.js';
 import type { Refund } from '../../store/refunds.js';
 import type { RefundRequest } from '../../store/refund-requests.js';
 import { refundable } from './refund.js';
+import { chargebackFeeView, type ChargebackFeeView } from './chargeback-fee.js';
 import { merchantToChange } from '../merchants/service.js';
 import { reviewCounts } from '../review/service.js';
 
@@ -156,6 +157,8 @@ export async function paymentDetail(
     payment: PaymentRow;
     timeZone: string;
     refunds: Refund[];
+    /** Xendit's fee on each chargeback booked, by refunds row id. */
+    chargebackFees: Record<string, ChargebackFeeView>;
     feeReturn: FeeReturn | null;
     refundRequests: RefundRequest[];
     refundable: number;
@@ -165,10 +168,12 @@ export async function paymentDetail(
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
   if (!payment) throw new NotFound(`payment ${paymentId} not found for this user`);
   const merchant = await deps.stores.merchants.byId(payment.merchantId);
+  const refunds = await deps.stores.refunds.forPayment(payment.id);
   return {
     payment,
     timeZone: merchant ? merchantZone(merchant) : 'UTC',
-    refunds: await deps.stores.refunds.forPayment(payment.id),
+    refunds,
+    chargebackFees: await chargebackFeesOf(deps, refunds),
     feeReturn: await deps.stores.feeReturns.byPayment(payment.id),
     refundRequests: await deps.stores.refundRequests.forPayment(payment.id),
     refundable: await refundable(deps, payment),
@@ -177,6 +182,22 @@ export async function paymentDetail(
     ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
   };
 }
+
+/** Each booked chargeback's fee as its LOST job (record-dispute.ts, one per dispute by its dedupe key) left it. */
+async function chargebackFeesOf(deps: OnboardingDeps, refunds: Refund[]): Promise<Record<string, ChargebackFeeView>> {
+  const out: Record<string, ChargebackFeeView> = {};
+  for (const r of refunds) {
+    if (r.kind !== 'chargeback' || r.state !== 'recorded') continue;
+    const key = lostJobKey(r, deps.clock());
+    const job = key ? await deps.stores.jobs.byDedupeKey(key) : null;
+    const view = chargebackFeeView(r, job?.state ?? null);
+    if (view) out[r.id] = view;
+  }
+  return out;
+}
+
+const lostJobKey = (r: Refund, now: Date) =>
+  jobRow('record-dispute', { merchantId: r.merchantId, xenditDisputeId: r.xenditRefundId, status: 'LOST' }, now).dedupe_key;
 
 /**
  * The merchant fixed the cause in Xero: run the record-payment job again from a clean slate. A
@@ -196,11 +217,9 @@ export async function retryPayment(deps: OnboardingDeps, actor: User, paymentId:
   const now = deps.clock();
   for (const r of await deps.stores.refunds.forPayment(payment.id)) {
     if (r.state !== 'pending') continue;
-    const row =
-      r.kind === 'chargeback'
-        ? jobRow('record-dispute', { merchantId: r.merchantId, xenditDisputeId: r.xenditRefundId, status: 'LOST' }, now)
-        : jobRow('record-refund', { merchantId: r.merchantId, xenditRefundId: r.xenditRefundId }, now);
-    if (row.dedupe_key && (await deps.stores.jobs.replayKey(row.dedupe_key, ['needs_review'], now))) {
+    const key =
+      r.kind === 'chargeback' ? lostJobKey(r, now) : jobRow('record-refund', { merchantId: r.merchantId, xenditRefundId: r.xenditRefundId }, now).dedupe_key;
+    if (key && (await deps.stores.jobs.replayKey(key, ['needs_review'], now))) {
       deps.logger.info({ paymentId, xenditRefundId: r.xenditRefundId }, 'refund waiting for this payment queued again');
     }
   }

@@ -10,7 +10,8 @@
  * list-transactions; xendit-node balance_and_transaction FeeResponse: xendit_fee, value_added_tax,
  * xendit_withholding_tax, third_party_withholding_tax, status PENDING | COMPLETED | CANCELED |
  * REVERSED | NOT_APPLICABLE), read by the dispute's job through getChargeback (by product_id, the
- * dispute's id: GetAllTransactionsRequest.productId) and by the report through getChargebackTransaction.
+ * dispute's id: GetAllTransactionsRequest.productId, else the disputed payment's) and by the report
+ * through getChargebackTransaction.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -31,6 +32,8 @@ const chargebackSchema = z.object({
   reference_id: z.string().nullish(),
   currency: z.enum(SUPPORTED_CURRENCIES),
   amount: z.number(),
+  // docs.xendit.co "List transactions" response; not in xendit-node's TransactionResponse.
+  net_amount: z.number().nullish(),
   created: z.string(),
   fee: movementFeeSchema.nullish(),
 });
@@ -77,10 +80,19 @@ export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChar
   };
   return {
     listChargebacks: listed,
-    async getChargeback(secretKey, disputeId, currency) {
+    async getChargeback(secretKey, disputeId, currency, payment) {
       // One dispute takes its money once: its one CHARGEBACK, by product_id (a filter of the listing).
       const { chargebacks } = await listed(secretKey, { currency, limit: 10, productId: disputeId });
-      return chargebacks.find((c) => c.disputeId === disputeId) ?? null;
+      const own = chargebacks.find((c) => c.disputeId === disputeId);
+      if (own || !payment) return own ?? null;
+      // product_id may name the disputed payment instead (undocumented): its one chargeback of the
+      // amount lost, the fee inside it or on top; two alike on one payment are not told apart.
+      const lost = (c: XenditChargeback) =>
+        c.amount === payment.amount || (c.fee.inAmount === true && c.amount - c.fee.fee - c.fee.withheld === payment.amount);
+      const byPayment = (await listed(secretKey, { currency, limit: 10, productId: payment.id })).chargebacks.filter(
+        (c) => c.disputeId === payment.id && lost(c),
+      );
+      return byPayment.length === 1 ? { ...byPayment[0], disputeId } : null;
     },
     async getChargebackTransaction(secretKey, id) {
       // GET /transactions/{id} (xendit-node TransactionApi getTransactionByID); 404: none of this account's.
@@ -95,18 +107,35 @@ function readChargeback(r: unknown): XenditChargeback | null {
   const t = chargebackSchema.safeParse(r);
   if (!t.success) return null;
   try {
+    const minor = minorReader(t.data.currency);
+    // Money out: its size, whatever sign Xendit gives it.
+    const amount = minor(Math.abs(t.data.amount), 'amount');
     return {
       id: t.data.id,
       disputeId: t.data.product_id,
       currency: t.data.currency,
-      // Money out: its size, whatever sign Xendit gives it.
-      amount: minorReader(t.data.currency)(Math.abs(t.data.amount), 'amount'),
+      amount,
       created: t.data.created,
-      fee: readFee(t.data.fee, minorReader(t.data.currency)),
+      fee: feeInAmount(readFee(t.data.fee, minor), amount, t.data.net_amount, minor),
       ...(t.data.reference_id ? { referenceId: t.data.reference_id } : {}),
     };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Whether the fee came out of the amount rather than on top of it: not documented for a chargeback,
+ * so the transaction's own net_amount decides, as for a payout's (payout-fee.ts): amount less the
+ * fee and the tax withheld, out of it; anything else (or none sent), on top.
+ */
+function feeInAmount(fee: ChargebackFee, amount: number, net: number | null | undefined, minor: ReturnType<typeof minorReader>): ChargebackFee {
+  const taken = fee.fee + fee.withheld;
+  if (fee.unfit || taken <= 0 || net == null) return fee;
+  try {
+    return minor(Math.abs(net), 'net_amount') === amount - taken ? { ...fee, inAmount: true } : fee;
+  } catch {
+    return fee;
   }
 }
 

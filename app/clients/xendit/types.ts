@@ -217,8 +217,11 @@ export interface XenditChargeback {
   fee: ChargebackFee;
 }
 
-/** A chargeback's fee, minor units: Xendit's `fee` with the VAT (`feeTax`), the two taxes `withheld`; fee.status PENDING; `unfit`: why no figures were read. */
-export type ChargebackFee = { fee: number; feeTax: number; withheld: number; pending: boolean; unfit?: string };
+/**
+ * A chargeback's fee, minor units: Xendit's `fee` with the VAT (`feeTax`), the two taxes `withheld`; fee.status PENDING;
+ * `unfit`: why no figures were read; `inAmount`: net_amount says they came out of the amount (chargebacks.ts), not on top.
+ */
+export type ChargebackFee = { fee: number; feeTax: number; withheld: number; pending: boolean; unfit?: string; inAmount?: boolean };
 
 /** A payment Xendit has not settled into the balance yet (minor units). */
 export interface UnsettledPayment {
@@ -309,8 +312,8 @@ export interface XenditGateway {
     secretKey: string,
     q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ chargebacks: XenditChargeback[]; hasMore: boolean; lastId?: string }>;
-  /** The SUCCESS CHARGEBACK transaction of a dispute (its product_id), in its currency; null: Xendit lists none (yet). */
-  getChargeback(secretKey: string, disputeId: string, currency: Currency): Promise<XenditChargeback | null>;
+  /** A dispute's SUCCESS CHARGEBACK in its currency, by product_id: the dispute's id, else (undocumented which) `payment`'s with the amount lost; null: none (yet). */
+  getChargeback(secretKey: string, disputeId: string, currency: Currency, payment?: { id: string; amount: number }): Promise<XenditChargeback | null>;
   /** A CHARGEBACK transaction by its id; null: none of this account's, or another type. */
   getChargebackTransaction(secretKey: string, id: string): Promise<XenditChargeback | null>;
   /**

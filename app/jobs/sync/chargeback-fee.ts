@@ -4,13 +4,18 @@
  * list-transactions; xendit-node balance_and_transaction FeeResponse) leaves the balance besides the
  * disputed amount, so without it the clearing account stays above Xendit's balance by that fee.
  * Booked once by the dispute's LOST job after the chargeback itself, as a payout's fee is
- * (fee-spend.ts: a Spend Money out of the clearing account the cash refund left, to the fee account,
- * the VAT and any tax withheld on lines of their own), Reference `Xendit chargeback fee <transaction
- * id>`, its attempt marked apart from the chargeback's (send-once.ts), so a run that dies between the
- * two, or after Xero took the fee, sends each once.
+ * (chargeback-fee-entry.ts: a Spend Money out of the clearing account the cash refund left, to the
+ * fee account, the VAT and any tax withheld on lines of their own; a manual journal of the same lines
+ * when that account is no bank account), Reference `Xendit chargeback fee <transaction id>`, its
+ * attempt marked apart from the chargeback's (send-once.ts), so a run that dies between the two, or
+ * after Xero took the fee, sends each once.
+ * Whether the fee is on top of the transaction's amount or inside it is not documented: its
+ * net_amount says (clients/xendit/chargebacks.ts). Inside an amount equal to what the chargeback
+ * booked (the dispute's), it left the clearing account with the chargeback: nothing is booked apart.
  *
  * The figures are read once and kept on the chargeback's row (refunds.fee…): by the job through
- * getChargeback (by product_id, the dispute's id), or by the chargeback listing, which runs that job
+ * getChargeback (by product_id, the dispute's id, else the disputed payment's: which one Xendit puts
+ * there is not documented), or by the chargeback listing, which runs that job
  * again when it learns a fee the job could not read (the transaction not listed yet when it ran, or
  * a chargeback booked before fees were: list-chargebacks.ts). A fee PENDING with no figures is waited
  * for as a payment's is (fee-read.ts FEE_PENDING_WAIT_MS), then a person looks; never taken as none.
@@ -24,7 +29,7 @@ import type { XenditChargeback } from '../../clients/xendit/types.js';
 import { toDecimal } from '../../money.js';
 import { NeedsReview, RetryLater } from '../runner.js';
 import { FEE_PENDING_WAIT_MS, NO_WITHHOLDING_ACCOUNT } from './fee-read.js';
-import { feeSpendOnce } from './fee-spend.js';
+import { chargebackFeeEntryOnce } from './chargeback-fee-entry.js';
 import { recordFailure } from './record-failure.js';
 import { refusedForNewLock } from './org-date.js';
 import type { RecordRefundDeps } from './record-refund.js';
@@ -40,23 +45,37 @@ const PENDING_RETRY_SECONDS = 1800;
 /** The figures of a listed chargeback, to keep; null: none yet (PENDING without figures, or unfit: the job says why). */
 export function feeRead(c: XenditChargeback): ChargebackFeeRead | null {
   if (c.fee.unfit || (c.fee.pending && c.fee.fee + c.fee.withheld === 0)) return null;
-  return { txnId: c.id, fee: c.fee.fee, feeTax: c.fee.feeTax, withheld: c.fee.withheld };
+  return { txnId: c.id, fee: c.fee.fee, feeTax: c.fee.feeTax, withheld: c.fee.withheld, amount: c.amount, inAmount: c.fee.inAmount === true };
 }
 
-/** Whether a chargeback's fee needs nothing more: read, and none or booked. */
+/**
+ * Whether the fee came out of the transaction's amount and that amount is what the chargeback booked
+ * (`booked`, minor units): the credit note's cash refund took it out of the clearing account already.
+ */
+export function feeInsideChargeback(f: Pick<ChargebackFeeRead, 'amount' | 'inAmount'>, booked: number): boolean {
+  return f.inAmount === true && f.amount === booked;
+}
+
+/** Whether a chargeback's fee needs nothing more: read, and none, booked, or left with the chargeback. */
 export function chargebackFeeSettled(row: Refund): boolean {
   const f = row.chargebackFee;
-  return f !== null && (f.fee + f.withheld === 0 || row.xeroFeeTxnId !== null);
+  return f !== null && (f.fee + f.withheld === 0 || row.xeroFeeTxnId !== null || feeInsideChargeback(f, row.amount));
 }
 
 /**
  * The fee of the chargeback `row` (recorded) into Xero, once; `key`, the Xendit key its dispute was
  * read with. Throws RetryLater while a PENDING fee is awaited, NeedsReview when a person must book it.
  */
-export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Merchant, row: Refund, key: string, opts: { lookFirst: boolean }): Promise<void> {
+export async function bookChargebackFee(
+  deps: RecordRefundDeps,
+  merchant: Merchant,
+  row: Refund,
+  key: string,
+  opts: { lookFirst: boolean; paymentId?: string | null },
+): Promise<void> {
   if (row.kind !== 'chargeback' || row.state !== 'recorded' || chargebackFeeSettled(row)) return;
-  const read = row.chargebackFee ?? (await readFee(deps, row, key));
-  if (!read) return;
+  const read = row.chargebackFee ?? (await readFee(deps, row, key, opts.paymentId ?? null));
+  if (!read || feeInsideChargeback(read, row.amount)) return;
   const money = (minor: number) => `${toDecimal(minor, row.currency)} ${row.currency}`;
   const billed = (await deps.stores.feeBills.billingAt(merchant))(row.refundedAt) === 'invoiced';
   const fee = billed ? 0 : read.fee;
@@ -66,7 +85,7 @@ export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Mercha
   try {
     if (read.withheld > 0 && !merchant.withholdingAccountCode)
       throw new NeedsReview(`${NO_WITHHOLDING_ACCOUNT}: Xendit withheld ${money(read.withheld)} on ${what}; not booked`);
-    const entryId = await feeSpendOnce(
+    const entry = await chargebackFeeEntryOnce(
       deps,
       merchant,
       {
@@ -87,8 +106,11 @@ export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Mercha
         mark: (at) => deps.stores.refunds.noteFeeAttempt(row.id, at, now()),
       },
     );
-    await deps.stores.refunds.feeBooked(row.id, entryId, now());
-    deps.logger.info({ merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId, entryId }, 'chargeback fee recorded in Xero');
+    await deps.stores.refunds.feeBooked(row.id, entry.id, entry.kind, now());
+    deps.logger.info(
+      { merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId, entryId: entry.id, kind: entry.kind },
+      'chargeback fee recorded in Xero',
+    );
   } catch (err) {
     if (err instanceof NeedsReview) {
       await deps.stores.refunds.noteError(row.id, err.message, now());
@@ -104,8 +126,8 @@ export async function bookChargebackFee(deps: RecordRefundDeps, merchant: Mercha
 }
 
 /** The fee read from the dispute's CHARGEBACK transaction and kept; null: not listed (yet), the listing books it once it lists it. */
-async function readFee(deps: RecordRefundDeps, row: Refund, key: string): Promise<ChargebackFeeRead | null> {
-  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency);
+async function readFee(deps: RecordRefundDeps, row: Refund, key: string, paymentId: string | null): Promise<ChargebackFeeRead | null> {
+  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency, paymentId ? { id: paymentId, amount: row.amount } : undefined);
   if (!c) {
     deps.logger.info(
       { merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId },

@@ -80,7 +80,7 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
     );
     // Then what Xendit charged on it, marked apart: a run again after a death between the two books only what is left.
     const booked = await deps.stores.refunds.byXenditId(merchantId, dispute.id);
-    if (booked) await bookChargebackFee(deps, merchant, booked, key, { lookFirst: ranBefore(job) });
+    if (booked) await bookChargebackFee(deps, merchant, booked, key, { lookFirst: ranBefore(job), paymentId: dispute.paymentId ?? payment.xenditPaymentId });
   };
 }
 

@@ -50,12 +50,13 @@ export async function resolveDispute(
   ctx: Ctx,
   disputeId: string,
   status: 'WON' | 'LOST',
-  opts: { sendWebhook?: boolean; fee?: SimChargebackFee } = {},
+  opts: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment' } = {},
 ): Promise<void> {
   const d = disputeState(ctx).disputes.find((x) => x.id === disputeId);
   if (!d || d.status === 'WON' || d.status === 'LOST') throw new Error(`no open dispute ${disputeId}`);
   d.status = status;
   if (status === 'LOST' && opts.fee) d.fee = { ...opts.fee };
+  if (opts.chargebackProductId) d.chargebackProductId = opts.chargebackProductId;
   d.updated = ctx.now();
   if (opts.sendWebhook !== false) await sendDisputeWebhook(ctx, d);
 }
@@ -83,11 +84,12 @@ export function lostDisputes(ctx: Ctx, userId: string, currency: string): number
 
 /**
  * A lost dispute's fee, its VAT and the taxes withheld: what its fee object shows is taken (a PENDING
- * one with no figures, nothing yet), as the gateway books a PENDING payment fee that shows figures.
+ * one with no figures, nothing yet), as the gateway books a PENDING payment fee that shows figures;
+ * none besides the amount when it came out of it (SimChargebackFee.inAmount).
  */
 export function chargebackFeeTaken(d: SimDispute): number {
   const f = d.fee;
-  return f ? f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0) : 0;
+  return f && !f.inAmount ? f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0) : 0;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { refundJson, refundState } from './refunds.js';
 import { disputeJson, disputeState } from './disputes.js';
-import { wire } from './json.js';
+import { paymentIdOf, wire } from './json.js';
 import type { Ctx, SimChargebackFee, SimXenditInvoice } from './state.js';
 
 export interface MoneyBackRow {
@@ -56,10 +56,12 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
       at: d.updated,
       json: row(inv, {
         id: `txn_${d.id}`,
-        product_id: d.id,
+        // Which id a CHARGEBACK's product_id holds is not documented ("match the transaction from this API to each product API"): the dispute's unless asked.
+        product_id: d.chargebackProductId === 'payment' ? paymentIdOf(inv.id) : d.id,
         type: 'CHARGEBACK',
         reference_id: String(dispute.reference_id),
         amount: d.amount,
+        ...(d.fee?.inAmount ? { net: d.amount - chargebackFeeOf(d.fee) } : {}),
         fee: feeObject(inv, d.fee),
         created: d.updated,
         updated: d.updated,
@@ -69,10 +71,23 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
   return rows;
 }
 
+/** A chargeback fee's figures together (minor units). */
+const chargebackFeeOf = (f: SimChargebackFee) => f.xenditFee + (f.vat ?? 0) + (f.xenditWithholding ?? 0) + (f.thirdPartyWithholding ?? 0);
+
 /** A money-out transaction of the paid invoice's channel (xendit-node TransactionResponse). */
 function row(
   inv: SimXenditInvoice,
-  t: { id: string; product_id: string; type: string; reference_id: string; amount: number; fee: Record<string, unknown>; created: Date; updated: Date },
+  t: {
+    id: string;
+    product_id: string;
+    type: string;
+    reference_id: string;
+    amount: number;
+    net?: number;
+    fee: Record<string, unknown>;
+    created: Date;
+    updated: Date;
+  },
 ): Record<string, unknown> {
   return {
     id: t.id,
@@ -85,7 +100,7 @@ function row(
     account_identifier: null,
     currency: inv.currency,
     amount: wire(t.amount, inv.currency),
-    net_amount: wire(t.amount, inv.currency),
+    net_amount: wire(t.net ?? t.amount, inv.currency),
     cashflow: 'MONEY_OUT',
     settlement_status: 'SETTLED',
     // "For money-out transaction, the value will be NULL" (TransactionResponse.estimated_settlement_time).

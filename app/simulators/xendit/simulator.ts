@@ -106,7 +106,11 @@ export interface XenditSimulator {
   /** The payer's bank disputes a paid invoice (a chargeback): ACTION_REQUIRED, webhook sent. */
   dispute(invoiceId: string, r?: { amount?: number; referenceId?: string; sendWebhook?: boolean }): Promise<{ id: string }>;
   /** The dispute ends, and its webhook is sent; `fee`: what Xendit charges on the chargeback when LOST (its CHARGEBACK transaction's fee object). */
-  resolveDispute(disputeId: string, status: 'WON' | 'LOST', opts?: { sendWebhook?: boolean; fee?: SimChargebackFee }): Promise<void>;
+  resolveDispute(
+    disputeId: string,
+    status: 'WON' | 'LOST',
+    opts?: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment' },
+  ): Promise<void>;
   /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
   withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };
   /** The Billing Report CSV of an account (by business id) for a month (YYYY-MM), as the dashboard offers it. */

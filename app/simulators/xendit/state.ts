@@ -343,8 +343,8 @@ export interface SimDispute {
   invoiceId: string;
   userId: string;
   amount: number; // minor units
-  /** Which reference_id a dispute carries is not documented; the invoice's external id unless set. */
-  referenceId?: string;
+  referenceId?: string; // which reference_id a dispute carries is not documented: the invoice's external id unless set
+  chargebackProductId?: 'payment'; // its CHARGEBACK's product_id (undocumented): the dispute's id, or with 'payment' the disputed payment's
   status: SimDisputeStatus;
   created: Date;
   updated: Date;
@@ -359,6 +359,7 @@ export type SimChargebackFee = {
   xenditWithholding?: number;
   thirdPartyWithholding?: number;
   status?: 'PENDING' | 'COMPLETED';
+  inAmount?: boolean; // out of the disputed amount, not on top (undocumented either way): net_amount less it, the balance down by the amount
 };
 
 export interface SimDisputeWebhook {
