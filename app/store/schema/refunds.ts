@@ -35,7 +35,7 @@ export interface RefundsTable {
   fee_withheld: Int8 | null;
   fee_attempt_at: Timestamp | null;
   xero_fee_txn_id: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Migration 20261207T2202: the fee's entry kind in Xero, and the CHARGEBACK transaction's amount and whether its fee came out of it. */
+  /** Migration 20261207T2230: the fee's entry kind in Xero, and the CHARGEBACK transaction's amount and whether its fee came out of it. */
   fee_entry_kind: ColumnType<'spend' | 'journal' | null, 'spend' | 'journal' | null | undefined, 'spend' | 'journal' | null>;
   chargeback_amount: Int8 | null;
   fee_in_amount: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
