@@ -9,10 +9,10 @@ import type { Merchant } from '../../store/merchants.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import type { Stores } from '../../store/index.js';
 import type { Clock } from '../../clock.js';
-import { toMinor } from '../../money.js';
+import { toDecimal, toMinor } from '../../money.js';
 import { Unrecordable } from './record-failure.js';
 import { notWhileUnsettled } from './send-once.js';
-import { receivedWith, withdrawalReference } from './withdrawal-fee.js';
+import { bankAmount, receivedWith, reversalReference, withdrawalReference } from './withdrawal-fee.js';
 import type { Out } from './withdrawal-clearing.js';
 
 type Deps = { stores: Stores; xero: XeroGateway; clock: Clock };
@@ -23,6 +23,48 @@ export async function transferOut(deps: Pick<Deps, 'xero'>, merchant: Merchant, 
   const t = found.find((x) => x.bankTransferId === row.xeroBankTransferId);
   if (!t) throw new Unrecordable(`the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
   return { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
+}
+
+/**
+ * The transfer out as Xero holds it when the money comes back, so the transfer back moves what it
+ * moved: a person told that Xendit took its fee out of a withdrawal booked whole (alerts
+ * withdrawalFeeNotBooked) mends that transfer, and since Xero never changes a Bank Transfer (its
+ * API creates one, PUT /BankTransfers, and deletes one, POST with Status DELETED: xero-node
+ * AccountingApi createBankTransfer, deleteBankTransfer; there is no update) the mended one is
+ * another transfer under the same Reference. Taken when it is the only transfer under that
+ * Reference and moves an amount the gateway can account for: what left Xendit's balance, or what
+ * reached the bank (less a fee inside the amount); `adopt` then says what to store before the
+ * transfer back is sent. Anything else (none, several, another amount) is a person's to judge:
+ * Unrecordable, unless (`lookFirst`, their Retry) the transfer back they booked by hand is there.
+ */
+export async function transferOutHeld(
+  deps: Pick<Deps, 'xero'>,
+  merchant: Merchant,
+  row: Withdrawal,
+  lookFirst: boolean,
+): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
+  const reference = withdrawalReference(row.xenditTransactionId);
+  const found = await deps.xero.findBankTransfersByReference(merchant.xero, reference);
+  const t = found.length === 1 ? found[0] : undefined;
+  const amount = t ? toMinor(t.amount, row.currency) : 0;
+  const accountable = [bankAmount(row), row.amount, ...(row.feeInAmount && row.fee > 0 ? [row.amount - row.fee] : [])];
+  if (t && accountable.includes(amount)) {
+    const out: Out = { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
+    const same = t.bankTransferId === row.xeroBankTransferId && amount === row.transferAmount;
+    return { out, ...(same ? {} : { adopt: { transferId: t.bankTransferId, amount } }) };
+  }
+  if (lookFirst) {
+    const [byHand] = await deps.xero.findBankTransfersByReference(merchant.xero, reversalReference(row.xenditTransactionId));
+    if (byHand) return { out: { kind: 'transfer', clearing: byHand.toAccountId, bank: byHand.fromAccountId } };
+  }
+  const held = !t
+    ? found.length
+      ? `${found.length} bank transfers carry the Reference "${reference}"`
+      : `the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero`
+    : `the bank transfer out (${t.bankTransferId}) moves ${t.amount} in Xero, neither the ${toDecimal(row.amount, row.currency)} that left Xendit's balance nor what reached the bank`;
+  throw new Unrecordable(
+    `${held}: book the money coming back by hand (a bank transfer from the bank into the clearing account, Reference "${reversalReference(row.xenditTransactionId)}"), then Retry`,
+  );
 }
 
 /** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */
