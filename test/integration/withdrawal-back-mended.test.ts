@@ -220,6 +220,43 @@ describeEachDatabase('a withdrawal sent back after a person mended its transfer 
     assert.equal((await rowOf(w.id))?.state, 'reversed');
   });
 
+  it('out of a clearing account that is no bank account, stored before what its Receive Money carried was kept: the Spend Money back moves what that Receive Money carries', async () => {
+    await t.funded();
+    await h.worker.drain();
+    // A current asset with payments enabled: the withdrawal is a Receive Money into savings coded to it, its fee a manual journal.
+    const clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true }).accountId;
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      h.clock(),
+    );
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+    h.merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const banked = savings();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount: true, pending: true } });
+    await t.list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await t.list();
+    await h.worker.drain();
+    const entries = (reference: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === reference);
+    assert.deepEqual(
+      entries(`Xendit withdrawal ${w.id}`).map((x) => [x.type, x.total]),
+      [['RECEIVE', 10_000_000n]],
+      'booked whole',
+    );
+    await h.stores.db.updateTable('withdrawals').set({ transfer_amount: null }).where('xendit_transaction_id', '=', w.id).execute();
+    await sentBack(w.id);
+    await h.worker.drain();
+    assert.deepEqual(
+      entries(`Xendit withdrawal reversed ${w.id}`).map((x) => [x.type, x.total]),
+      [['SPEND', 10_000_000n]],
+      'the spend money back moves what the receive money out carries in Xero',
+    );
+    assert.equal(savings(), banked, 'the bank account in Xero is back where it was');
+    assert.equal((await rowOf(w.id))?.state, 'reversed');
+  });
+
   it('remade for an amount the gateway cannot account for: in review, nothing sent back; booked back by hand, a Retry finds it', async () => {
     const { w } = await bookedWhole();
     await remade(w.id, '90000');

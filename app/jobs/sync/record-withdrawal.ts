@@ -44,7 +44,7 @@ import {
 } from './withdrawal-fee.js';
 import { feeReturnKind, feeReturnOnce, feeSentEarlier } from './withdrawal-fee-return.js';
 import { clearingSide, keptFeeWay, type Out } from './withdrawal-clearing.js';
-import { receivedOut, settleOutSent, transferOut, transferOutHeld } from './withdrawal-out.js';
+import { receivedOut, receivedOutHeld, settleOutSent, transferOut, transferOutHeld } from './withdrawal-out.js';
 
 export { reversalReference, withdrawalReference };
 
@@ -142,8 +142,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       // Coming back: the transfer back moves what the transfer out moves in Xero now (mended by a person,
       // or stored before what it carried was kept), stored first; one the gateway cannot judge is a person's.
       const backDue = !neverOut && !!row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId;
-      if (backDue && !out && row.entryKind !== 'receive') {
-        const held = await transferOutHeld(deps, merchant, booked, lookFirst);
+      if (backDue && !out) {
+        const held = await (row.entryKind === 'receive' ? receivedOutHeld : transferOutHeld)(deps, merchant, booked, lookFirst);
         if (held.adopt) {
           await deps.stores.settlements.outAsHeld(row.id, held.adopt.transferId, held.adopt.amount, deps.clock());
           booked = { ...booked, xeroBankTransferId: held.adopt.transferId, transferAmount: held.adopt.amount };

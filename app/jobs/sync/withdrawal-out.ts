@@ -43,28 +43,80 @@ export async function transferOutHeld(
   row: Withdrawal,
   lookFirst: boolean,
 ): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
-  const reference = withdrawalReference(row.xenditTransactionId);
-  const found = await deps.xero.findBankTransfersByReference(merchant.xero, reference);
+  const found = await deps.xero.findBankTransfersByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
   const t = found.length === 1 ? found[0] : undefined;
-  const amount = t ? toMinor(t.amount, row.currency) : 0;
-  const accountable = [bankAmount(row), row.amount, ...(row.feeInAmount && row.fee > 0 ? [row.amount - row.fee] : [])];
-  if (t && accountable.includes(amount)) {
-    const out: Out = { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
-    const same = t.bankTransferId === row.xeroBankTransferId && amount === row.transferAmount;
-    return { out, ...(same ? {} : { adopt: { transferId: t.bankTransferId, amount } }) };
-  }
-  if (lookFirst) {
-    const [byHand] = await deps.xero.findBankTransfersByReference(merchant.xero, reversalReference(row.xenditTransactionId));
-    if (byHand) return { out: { kind: 'transfer', clearing: byHand.toAccountId, bank: byHand.fromAccountId } };
-  }
-  const held = !t
-    ? found.length
-      ? `${found.length} bank transfers carry the Reference "${reference}"`
-      : `the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero`
-    : `the bank transfer out (${t.bankTransferId}) moves ${t.amount} in Xero, neither the ${toDecimal(row.amount, row.currency)} that left Xendit's balance nor what reached the bank`;
-  throw new Unrecordable(
-    `${held}: book the money coming back by hand (a bank transfer from the bank into the clearing account, Reference "${reversalReference(row.xenditTransactionId)}"), then Retry`,
+  const held = t && {
+    id: t.bankTransferId,
+    amount: toMinor(t.amount, row.currency),
+    out: { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId } as Out,
+  };
+  return judged(row, found.length, held, 'bank transfer', async () => {
+    const [byHand] = lookFirst ? await deps.xero.findBankTransfersByReference(merchant.xero, reversalReference(row.xenditTransactionId)) : [];
+    return byHand && { kind: 'transfer', clearing: byHand.toAccountId, bank: byHand.fromAccountId };
+  });
+}
+
+/**
+ * The Receive Money out as Xero holds it when the money comes back, as transferOutHeld: Xero does
+ * update one in place (POST /BankTransactions with its BankTransactionID, xero_accounting.yaml
+ * updateBankTransaction), so a mended one may keep its id. One made again that carries fee lines is
+ * a person's to judge: the gateway cannot tell whether its fee is the one it would book.
+ */
+export async function receivedOutHeld(
+  deps: Pick<Deps, 'xero'>,
+  merchant: Merchant,
+  row: Withdrawal,
+  lookFirst: boolean,
+): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
+  const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalReference(row.xenditTransactionId))).filter(
+    (x) => x.type === 'RECEIVE',
   );
+  const t = found.length === 1 ? found[0] : undefined;
+  const code = t?.lineItems[0]?.accountCode;
+  const got = t && code ? receivedWith(t, row, code) : undefined;
+  const held =
+    t && code && got && (!got.withFee || t.bankTransactionId === row.xeroBankTransferId)
+      ? { id: t.bankTransactionId, amount: got.amount, out: { kind: 'receive', code, bank: t.bankAccountId } as Out }
+      : undefined;
+  return judged(row, found.length, held, 'receive money', async () => {
+    const back = lookFirst ? await deps.xero.findBankTransactionsByReference(merchant.xero, reversalReference(row.xenditTransactionId)) : [];
+    const byHand = back.find((x) => x.type === 'SPEND');
+    const backCode = byHand?.lineItems[0]?.accountCode;
+    return byHand && backCode ? { kind: 'receive', code: backCode, bank: byHand.bankAccountId } : undefined;
+  });
+}
+
+/**
+ * The entry out `held` (the only one under its Reference, of `count`) taken when it carries an amount
+ * the gateway can account for: what left Xendit's balance, or what reached the bank (less a fee
+ * inside the amount); `adopt` when it is not the one stored. Else the money coming back booked by hand
+ * (`byHand`, on a Retry) is followed, or a person is asked to book it (Unrecordable).
+ */
+async function judged(
+  row: Withdrawal,
+  count: number,
+  held: { id: string; amount: number; out: Out } | undefined,
+  what: string,
+  byHand: () => Promise<Out | undefined>,
+): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
+  const accountable = [bankAmount(row), row.amount, ...(row.feeInAmount && row.fee > 0 ? [row.amount - row.fee] : [])];
+  if (held && accountable.includes(held.amount)) {
+    const same = held.id === row.xeroBankTransferId && held.amount === row.transferAmount;
+    return { out: held.out, ...(same ? {} : { adopt: { transferId: held.id, amount: held.amount } }) };
+  }
+  const found = await byHand();
+  if (found) return { out: found };
+  const reference = withdrawalReference(row.xenditTransactionId);
+  const why = held
+    ? `the ${what} out (${held.id}) moves ${toDecimal(held.amount, row.currency)} in Xero, neither the ${toDecimal(row.amount, row.currency)} that left Xendit's balance nor what reached the bank`
+    : count > 1
+      ? `${count} entries of the ${what} out carry the Reference "${reference}"`
+      : count
+        ? `the ${what} out under the Reference "${reference}" is not the one the gateway booked, and carries fee lines of its own`
+        : `the ${what} out (${row.xeroBankTransferId}) is no longer in Xero`;
+  const back =
+    what === 'bank transfer' ? 'a bank transfer from the bank into the clearing account' : 'spend money out of the bank coded to the clearing account';
+  throw new Unrecordable(`${why}: book the money coming back by hand (${back}, Reference "${reversalReference(row.xenditTransactionId)}"), then Retry`);
 }
 
 /** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */
