@@ -58,7 +58,7 @@ export async function transferOutHeld(
 
 /**
  * The Receive Money out as Xero holds it when the money comes back, as transferOutHeld: Xero does
- * update one in place (POST /BankTransactions with its BankTransactionID, xero_accounting.yaml
+ * update one in place (POST /BankTransactions/{BankTransactionID}, xero-node AccountingApi
  * updateBankTransaction), so a mended one may keep its id. One made again that carries fee lines is
  * a person's to judge: the gateway cannot tell whether its fee is the one it would book.
  */
