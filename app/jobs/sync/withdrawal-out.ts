@@ -59,8 +59,8 @@ export async function transferOutHeld(
 /**
  * The Receive Money out as Xero holds it when the money comes back, as transferOutHeld: Xero does
  * update one in place (POST /BankTransactions/{BankTransactionID}, xero-node AccountingApi
- * updateBankTransaction), so a mended one may keep its id. One made again that carries fee lines is
- * a person's to judge: the gateway cannot tell whether its fee is the one it would book.
+ * updateBankTransaction), so a mended one may keep its id. One carrying fee lines the gateway did not
+ * book there is a person's to judge: the fee on them is not the one the gateway would book.
  */
 export async function receivedOutHeld(
   deps: Pick<Deps, 'xero'>,
@@ -75,7 +75,7 @@ export async function receivedOutHeld(
   const code = t?.lineItems[0]?.accountCode;
   const got = t && code ? receivedWith(t, row, code) : undefined;
   const held =
-    t && code && got && (!got.withFee || t.bankTransactionId === row.xeroBankTransferId)
+    t && code && got && (!got.withFee || t.bankTransactionId === row.xeroFeeEntryId)
       ? { id: t.bankTransactionId, amount: got.amount, out: { kind: 'receive', code, bank: t.bankAccountId } as Out }
       : undefined;
   return judged(row, found.length, held, 'receive money', async () => {
@@ -112,7 +112,7 @@ async function judged(
     : count > 1
       ? `${count} entries of the ${what} out carry the Reference "${reference}"`
       : count
-        ? `the ${what} out under the Reference "${reference}" is not the one the gateway booked, and carries fee lines of its own`
+        ? `the ${what} out under the Reference "${reference}" carries lines the gateway did not book (a fee of its own, or none coded to the clearing account)`
         : `the ${what} out (${row.xeroBankTransferId}) is no longer in Xero`;
   const back =
     what === 'bank transfer' ? 'a bank transfer from the bank into the clearing account' : 'spend money out of the bank coded to the clearing account';
