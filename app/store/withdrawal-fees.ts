@@ -13,6 +13,12 @@ type Update = (id: string, set: Updateable<WithdrawalsTable>, now: Date, claim?:
 
 export function createWithdrawalFeeWrites(db: Db, update: Update) {
   return {
+    /**
+     * The transfer out as Xero holds it now (jobs/sync/withdrawal-out.ts transferOutHeld: made again by
+     * a person for what reached the bank once Xendit's fee inside the amount was known), stored before
+     * the transfer back that moves what it moves is sent.
+     */
+    outAsHeld: (id: string, transferId: string, amount: number, now: Date) => update(id, { xero_bank_transfer_id: transferId, transfer_amount: amount }, now),
     /** Xendit's fee and its VAT part, once known (fee-notes.ts). */
     noteFee: noteFeeOn(db, 'withdrawals'),
     /**

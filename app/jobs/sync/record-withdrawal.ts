@@ -39,13 +39,14 @@ import {
   feeToBookNow,
   receiveLinesWithFee,
   receivedWith,
+  reversalReference,
   withdrawalReference,
 } from './withdrawal-fee.js';
 import { feeReturnKind, feeReturnOnce, feeSentEarlier } from './withdrawal-fee-return.js';
 import { clearingSide, keptFeeWay, type Out } from './withdrawal-clearing.js';
-import { receivedOut, settleOutSent, transferOut } from './withdrawal-out.js';
+import { receivedOut, receivedOutHeld, settleOutSent, transferOut, transferOutHeld } from './withdrawal-out.js';
 
-export { withdrawalReference };
+export { reversalReference, withdrawalReference };
 
 export interface RecordWithdrawalDeps {
   stores: Stores;
@@ -54,11 +55,6 @@ export interface RecordWithdrawalDeps {
   logger: Logger;
   /** Tests only: dies at a named point (CRASH_AT). */
   crash?: CrashHook;
-}
-
-/** Reference on the Bank Transfer (or the Spend Money) that brings a reversed withdrawal back. */
-export function reversalReference(xenditTransactionId: string): string {
-  return `Xendit withdrawal reversed ${xenditTransactionId}`;
 }
 
 export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
@@ -143,6 +139,21 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         out = clearing.kind === 'transfer' ? { kind: 'transfer', clearing: from, bank: to } : { kind: 'receive', code: clearing.code, bank: to };
       }
       if (neverOut && feeToBookNow(row, billing)) out = await keptFeeWay(deps, merchant, row);
+      // Coming back: the transfer back moves what the transfer out moves in Xero now (mended by a person,
+      // or stored before what it carried was kept), stored first; one the gateway cannot judge is a person's.
+      const backDue = !neverOut && !!row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId;
+      if (backDue && !out) {
+        const held = await (row.entryKind === 'receive' ? receivedOutHeld : transferOutHeld)(deps, merchant, booked, lookFirst);
+        if (held.adopt) {
+          await deps.stores.settlements.outAsHeld(row.id, held.adopt.transferId, held.adopt.amount, deps.clock());
+          booked = { ...booked, xeroBankTransferId: held.adopt.transferId, transferAmount: held.adopt.amount };
+          deps.logger.warn(
+            { merchantId, xenditTransactionId, ...held.adopt },
+            'the transfer out in Xero is not the one the gateway sent: its transfer back follows it',
+          );
+        }
+        out = held.out;
+      }
       // A fee whose create may still be in the making at Xero waits alone: the transfer back does not hang on it.
       const feeWaits = await unlessUnsettled(async () => {
         if (feeToBookNow(booked, billing)) {
@@ -151,7 +162,8 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
           what = way.kind === 'transfer' ? 'spend money (withdrawal fee)' : 'manual journal (withdrawal fee)';
           // A fee learnt after the whole amount was booked: a person was told to book it by hand under
           // its Reference (alerts withdrawalFeeNotBooked), so Xero is asked before it is booked again.
-          const look = lookFirst || carriedWhole(booked);
+          // So may one inside the amount of a withdrawal sent back: the transfer out mended (transferOutHeld) leaves it whole no more.
+          const look = lookFirst || carriedWhole(booked) || (booked.feeInAmount && !!booked.reversedAt);
           const feeId =
             way.kind === 'transfer' ? await feeOnce(deps, merchant, booked, way.clearing, look) : await feeJournalOnce(deps, merchant, booked, way.code, look);
           deps.crash?.('withdrawal-fee-accepted');
@@ -172,7 +184,7 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
         await deps.stores.settlements.reversed(row.id, null, deps.clock());
       }
       // Not again once booked: a row back in review for its fee's return has its transfer back.
-      else if (row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId) {
+      else if (backDue) {
         // Back between the two accounts the money went between, whatever the settings say today, and
         // what the entry out carried (`booked`: found and recorded by this run too).
         const way = out ?? (row.entryKind === 'receive' ? await receivedOut(deps, merchant, row) : await transferOut(deps, merchant, row));

@@ -27,6 +27,11 @@ export function withdrawalReference(xenditTransactionId: string): string {
   return `Xendit withdrawal ${xenditTransactionId}`;
 }
 
+/** Reference on the Bank Transfer (or the Spend Money) that brings a reversed withdrawal back. */
+export function reversalReference(xenditTransactionId: string): string {
+  return `Xendit withdrawal reversed ${xenditTransactionId}`;
+}
+
 export function withdrawalFeeReference(xenditTransactionId: string): string {
   return `Xendit withdrawal fee ${xenditTransactionId}`;
 }

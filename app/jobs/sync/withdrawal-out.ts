@@ -9,10 +9,10 @@ import type { Merchant } from '../../store/merchants.js';
 import type { XeroGateway } from '../../clients/xero/types.js';
 import type { Stores } from '../../store/index.js';
 import type { Clock } from '../../clock.js';
-import { toMinor } from '../../money.js';
+import { toDecimal, toMinor } from '../../money.js';
 import { Unrecordable } from './record-failure.js';
 import { notWhileUnsettled } from './send-once.js';
-import { receivedWith, withdrawalReference } from './withdrawal-fee.js';
+import { bankAmount, receivedWith, reversalReference, withdrawalReference } from './withdrawal-fee.js';
 import type { Out } from './withdrawal-clearing.js';
 
 type Deps = { stores: Stores; xero: XeroGateway; clock: Clock };
@@ -23,6 +23,100 @@ export async function transferOut(deps: Pick<Deps, 'xero'>, merchant: Merchant, 
   const t = found.find((x) => x.bankTransferId === row.xeroBankTransferId);
   if (!t) throw new Unrecordable(`the bank transfer out (${row.xeroBankTransferId}) is no longer in Xero: book the money coming back by hand`);
   return { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId };
+}
+
+/**
+ * The transfer out as Xero holds it when the money comes back, so the transfer back moves what it
+ * moved: a person told that Xendit took its fee out of a withdrawal booked whole (alerts
+ * withdrawalFeeNotBooked) mends that transfer, and since Xero never changes a Bank Transfer (its
+ * API creates one, PUT /BankTransfers, and deletes one, POST with Status DELETED: xero-node
+ * AccountingApi createBankTransfer, deleteBankTransfer; there is no update) the mended one is
+ * another transfer under the same Reference. Taken when it is the only transfer under that
+ * Reference and moves an amount the gateway can account for: what left Xendit's balance, or what
+ * reached the bank (less a fee inside the amount); `adopt` then says what to store before the
+ * transfer back is sent. Anything else (none, several, another amount) is a person's to judge:
+ * Unrecordable, unless (`lookFirst`, their Retry) the transfer back they booked by hand is there.
+ */
+export async function transferOutHeld(
+  deps: Pick<Deps, 'xero'>,
+  merchant: Merchant,
+  row: Withdrawal,
+  lookFirst: boolean,
+): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
+  const found = await deps.xero.findBankTransfersByReference(merchant.xero, withdrawalReference(row.xenditTransactionId));
+  const t = found.length === 1 ? found[0] : undefined;
+  const held = t && {
+    id: t.bankTransferId,
+    amount: toMinor(t.amount, row.currency),
+    out: { kind: 'transfer', clearing: t.fromAccountId, bank: t.toAccountId } as Out,
+  };
+  return judged(row, found.length, held, 'bank transfer', async () => {
+    const [byHand] = lookFirst ? await deps.xero.findBankTransfersByReference(merchant.xero, reversalReference(row.xenditTransactionId)) : [];
+    return byHand && { kind: 'transfer', clearing: byHand.toAccountId, bank: byHand.fromAccountId };
+  });
+}
+
+/**
+ * The Receive Money out as Xero holds it when the money comes back, as transferOutHeld: Xero does
+ * update one in place (POST /BankTransactions/{BankTransactionID}, xero-node AccountingApi
+ * updateBankTransaction), so a mended one may keep its id. One carrying fee lines the gateway did not
+ * book there is a person's to judge: the fee on them is not the one the gateway would book.
+ */
+export async function receivedOutHeld(
+  deps: Pick<Deps, 'xero'>,
+  merchant: Merchant,
+  row: Withdrawal,
+  lookFirst: boolean,
+): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
+  const found = (await deps.xero.findBankTransactionsByReference(merchant.xero, withdrawalReference(row.xenditTransactionId))).filter(
+    (x) => x.type === 'RECEIVE',
+  );
+  const t = found.length === 1 ? found[0] : undefined;
+  const code = t?.lineItems[0]?.accountCode;
+  const got = t && code ? receivedWith(t, row, code) : undefined;
+  const held =
+    t && code && got && (!got.withFee || t.bankTransactionId === row.xeroFeeEntryId)
+      ? { id: t.bankTransactionId, amount: got.amount, out: { kind: 'receive', code, bank: t.bankAccountId } as Out }
+      : undefined;
+  return judged(row, found.length, held, 'receive money', async () => {
+    const back = lookFirst ? await deps.xero.findBankTransactionsByReference(merchant.xero, reversalReference(row.xenditTransactionId)) : [];
+    const byHand = back.find((x) => x.type === 'SPEND');
+    const backCode = byHand?.lineItems[0]?.accountCode;
+    return byHand && backCode ? { kind: 'receive', code: backCode, bank: byHand.bankAccountId } : undefined;
+  });
+}
+
+/**
+ * The entry out `held` (the only one under its Reference, of `count`) taken when it carries an amount
+ * the gateway can account for: what left Xendit's balance, or what reached the bank (less a fee
+ * inside the amount); `adopt` when it is not the one stored. Else the money coming back booked by hand
+ * (`byHand`, on a Retry) is followed, or a person is asked to book it (Unrecordable).
+ */
+async function judged(
+  row: Withdrawal,
+  count: number,
+  held: { id: string; amount: number; out: Out } | undefined,
+  what: string,
+  byHand: () => Promise<Out | undefined>,
+): Promise<{ out: Out; adopt?: { transferId: string; amount: number } }> {
+  const accountable = [bankAmount(row), row.amount, ...(row.feeInAmount && row.fee > 0 ? [row.amount - row.fee] : [])];
+  if (held && accountable.includes(held.amount)) {
+    const same = held.id === row.xeroBankTransferId && held.amount === row.transferAmount;
+    return { out: held.out, ...(same ? {} : { adopt: { transferId: held.id, amount: held.amount } }) };
+  }
+  const found = await byHand();
+  if (found) return { out: found };
+  const reference = withdrawalReference(row.xenditTransactionId);
+  const why = held
+    ? `the ${what} out (${held.id}) moves ${toDecimal(held.amount, row.currency)} in Xero, neither the ${toDecimal(row.amount, row.currency)} that left Xendit's balance nor what reached the bank`
+    : count > 1
+      ? `${count} entries of the ${what} out carry the Reference "${reference}"`
+      : count
+        ? `the ${what} out under the Reference "${reference}" carries lines the gateway did not book (a fee of its own, or none coded to the clearing account)`
+        : `the ${what} out (${row.xeroBankTransferId}) is no longer in Xero`;
+  const back =
+    what === 'bank transfer' ? 'a bank transfer from the bank into the clearing account' : 'spend money out of the bank coded to the clearing account';
+  throw new Unrecordable(`${why}: book the money coming back by hand (${back}, Reference "${reversalReference(row.xenditTransactionId)}"), then Retry`);
 }
 
 /** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */

@@ -1,0 +1,313 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
+import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
+import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
+import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
+import type { CrashPoint } from '../../app/jobs/sync/crash-points.js';
+
+/**
+ * A payout whose fee Xendit took out of its amount after the gateway had booked the whole amount:
+ * the withdrawalFeeNotBooked alert has a person book the fee by hand and mend the transfer out. Xero
+ * cannot change a Bank Transfer (its API creates and deletes them only), so the person deletes it
+ * and makes it again for what reached the bank. When the bank sends the payout back, the transfer
+ * back moves what the transfer out moves in Xero, not what the gateway once sent.
+ */
+const DAY = 86_400_000;
+const day = (at: Date, offset = 0) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
+
+describeEachDatabase('a withdrawal sent back after a person mended its transfer out', ({ db }) => {
+  const t = withdrawalFeeSetup(db);
+  let h: Harness;
+  beforeEach(async () => {
+    await t.start();
+    h = t.h;
+    h.sims.xendit.test.useClock(h.clock);
+    await addedAtTheTestsStart(h);
+  });
+  afterEach(() => {
+    h.sims.xendit.test.useClock();
+    return t.close();
+  });
+  const live = (reference: string) => t.transfers().filter((x) => x.reference === reference && x.status !== 'DELETED');
+  const savings = () => h.sims.xero.balanceOf(h.tenantId, t.savings);
+  const rowOf = (id: string) => h.stores.settlements.byXenditId(h.merchant.id, id);
+  const reportOf = async (from: string, to: string) => {
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from, to });
+  };
+
+  /** Booked whole while its fee was PENDING; the fee COMPLETED: a person is told, and books the fee by hand. */
+  async function bookedWhole(feeByHand = true) {
+    await t.funded();
+    await h.worker.drain();
+    const banked = savings();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount: true, pending: true } });
+    const out = day(h.clock());
+    await t.list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await t.list();
+    await h.worker.drain();
+    const told = await h.stores.db.selectFrom('alerts').select(['kind']).where('kind', '=', 'withdrawalFeeNotBooked').execute();
+    assert.equal(told.length, 1, 'a person is told');
+    if (feeByHand)
+      await h.sims.xeroClient.createBankTransaction(
+        h.merchant.xero,
+        {
+          type: 'SPEND',
+          bankAccountId: h.clearingAccountId,
+          contactName: 'Xendit',
+          date: out,
+          reference: `Xendit withdrawal fee ${w.id}`,
+          currencyCode: 'IDR',
+          reconciled: true,
+          lineItems: [{ description: 'fee Xendit took out of a withdrawal', accountCode: h.merchant.feeAccountCode!, amount: '5550' }],
+        },
+        'fee-by-hand',
+      );
+    return { w, out, banked };
+  }
+
+  /** As the person does in Xero: the transfer out deleted and made again for `amount`, same Reference, accounts and date. */
+  async function remade(id: string, amount: string) {
+    const [old] = live(`Xendit withdrawal ${id}`);
+    h.sims.xero.test.deleteBankTransfer(h.tenantId, old.bankTransferId);
+    await h.sims.xeroClient.createBankTransfer(
+      h.merchant.xero,
+      {
+        fromAccountId: old.fromAccountId,
+        toAccountId: old.toAccountId,
+        amount,
+        date: old.date,
+        reference: old.reference,
+        fromIsReconciled: true,
+        toIsReconciled: false,
+      },
+      `remade-${amount}`,
+    );
+  }
+
+  async function sentBack(id: string) {
+    h.clock.advance(3 * DAY);
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, id, undefined, { fee: 'COMPLETED' });
+    await t.list();
+    return day(h.clock());
+  }
+
+  it('remade for what reached the bank: the transfer back moves that, the fee by hand is the only one, both accounts and every range agree', async () => {
+    const { w, out, banked } = await bookedWhole();
+    await remade(w.id, '94450');
+    assert.equal(t.clearingBalance(), t.xenditBalance(), 'mended: the clearing account holds the balance');
+    const back = await sentBack(w.id);
+    await h.worker.drain();
+    assert.deepEqual(
+      live(`Xendit withdrawal reversed ${w.id}`).map((x) => x.amount),
+      [9_445_000n],
+      'the transfer back moves what the transfer out moves in Xero',
+    );
+    assert.deepEqual(
+      t.feeEntries(w.id).map((x) => x.total),
+      [555_000n],
+      "the person's fee only",
+    );
+    assert.equal(savings(), banked, 'the bank account in Xero is back where it was');
+    assert.equal(t.clearingBalance(), t.xenditBalance(), "the clearing account holds Xendit's balance");
+    const row = await rowOf(w.id);
+    assert.deepEqual([row?.state, row?.transferAmount, row?.xeroBankTransferId], ['reversed', 94_450, live(`Xendit withdrawal ${w.id}`)[0].bankTransferId]);
+
+    for (const [from, to, shown] of [
+      [out, out, ['transferred', '-100000.00', '-100000.00']],
+      [back, back, ['transferred', '94450.00', '94450.00']],
+      [out, back, ['transferred', '-5550.00', '-5550.00']],
+    ] as const) {
+      const r = await reportOf(from, to);
+      const rows = r.rows.filter((x) => x.note.includes(w.id)).map((x) => [x.status, x.xenditAmount, x.xeroPayment]);
+      assert.deepEqual([rows, r.totals.IDR?.difference, r.reconciled], [[shown], '0.00', true], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+    }
+
+    // Listed again, its job replayed: nothing more.
+    await t.list();
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.deepEqual([live(`Xendit withdrawal reversed ${w.id}`).length, t.feeEntries(w.id).length], [1, 1]);
+  });
+
+  for (const point of ['withdrawal-fee-accepted', 'withdrawal-reversal-accepted'] as const) {
+    it(`remade, killed at ${point}: the re-run books one transfer back of what the transfer out moves`, async () => {
+      const { w, banked } = await bookedWhole();
+      await remade(w.id, '94450');
+      await sentBack(w.id);
+      const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+      const killed = new Error(`killed at ${point}`);
+      const deps = { stores: h.stores, xero: h.sims.xeroClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+      const crash = (p: CrashPoint) => {
+        if (p === point) throw killed;
+      };
+      await assert.rejects(recordWithdrawalJob({ ...deps, crash })(job), killed);
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await recordWithdrawalJob(deps)(job);
+      await recordWithdrawalJob(deps)(job);
+      assert.deepEqual([live(`Xendit withdrawal reversed ${w.id}`).map((x) => x.amount), t.feeEntries(w.id).length], [[9_445_000n], 1]);
+      assert.equal(savings(), banked);
+      assert.equal(t.clearingBalance(), t.xenditBalance());
+      assert.equal((await rowOf(w.id))?.state, 'reversed');
+    });
+  }
+
+  it('remade, the run dying once the transfer out it found is stored and before the fee is looked for: the re-run finds the fee by hand, one transfer back', async () => {
+    const { w, banked } = await bookedWhole();
+    await remade(w.id, '94450');
+    await sentBack(w.id);
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued');
+    const deps = { stores: h.stores, xero: h.sims.xeroClient, clock: h.clock, logger: pino({ level: 'silent' }) };
+    const died = new Error('power cut');
+    // Dies at its first look for a bank transaction by Reference: the fee's, after the transfer out was stored.
+    const dying = new Proxy(h.sims.xeroClient, {
+      get: (target, key, receiver) => (key === 'findBankTransactionsByReference' ? () => Promise.reject(died) : Reflect.get(target, key, receiver)),
+    });
+    await assert.rejects(recordWithdrawalJob({ ...deps, xero: dying })(job));
+    const stored = await rowOf(w.id);
+    assert.deepEqual([stored?.transferAmount, stored?.xeroBankTransferId], [94_450, live(`Xendit withdrawal ${w.id}`)[0].bankTransferId], 'stored first');
+    // Run as a job never queued again would be (send-once.ts requeued: false), so only the row can say that
+    // the fee may be in Xero already: the transfer out it stored no longer tells (it carried the rest).
+    await recordWithdrawalJob(deps)({ ...job, payload: { ...job.payload, retry: 0 } });
+    assert.deepEqual([live(`Xendit withdrawal reversed ${w.id}`).map((x) => x.amount), t.feeEntries(w.id).length], [[9_445_000n], 1]);
+    assert.equal(savings(), banked);
+    assert.equal(t.clearingBalance(), t.xenditBalance());
+  });
+
+  it('remade for what reached the bank, the fee not booked by hand: the gateway books it, dated the day it left, and the transfer back moves what reached the bank', async () => {
+    const { w, out, banked } = await bookedWhole(false);
+    await remade(w.id, '94450');
+    await sentBack(w.id);
+    await h.worker.drain();
+    assert.deepEqual(
+      live(`Xendit withdrawal reversed ${w.id}`).map((x) => x.amount),
+      [9_445_000n],
+    );
+    assert.deepEqual(
+      t.feeEntries(w.id).map((x) => [x.total, x.date]),
+      [[555_000n, out]],
+      'the fee, on the day it left the balance',
+    );
+    assert.equal(savings(), banked);
+    assert.equal(t.clearingBalance(), t.xenditBalance());
+    assert.equal((await rowOf(w.id))?.state, 'reversed');
+  });
+
+  it('stored before what the transfer carried was kept (transfer_amount null): the transfer back moves the whole amount the transfer out moves', async () => {
+    const { w, banked } = await bookedWhole(false);
+    await h.stores.db.updateTable('withdrawals').set({ transfer_amount: null }).where('xendit_transaction_id', '=', w.id).execute();
+    const back = await sentBack(w.id);
+    await h.worker.drain();
+    assert.deepEqual(
+      live(`Xendit withdrawal reversed ${w.id}`).map((x) => x.amount),
+      [10_000_000n],
+      'the transfer back moves what the transfer out moves in Xero',
+    );
+    assert.equal(savings(), banked, 'the bank account in Xero is back where it was');
+    assert.deepEqual(
+      t.feeEntries(w.id).map((x) => [x.total, x.date]),
+      [[555_000n, back]],
+      'the fee Xendit kept, once, the day it came back',
+    );
+    assert.equal(t.clearingBalance(), t.xenditBalance());
+    assert.equal((await rowOf(w.id))?.state, 'reversed');
+  });
+
+  it('out of a clearing account that is no bank account, stored before what its Receive Money carried was kept: the Spend Money back moves what that Receive Money carries', async () => {
+    await t.funded();
+    await h.worker.drain();
+    // A current asset with payments enabled: the withdrawal is a Receive Money into savings coded to it, its fee a manual journal.
+    const clearing = h.sims.xero.addAccount(h.tenantId, { code: '095', name: 'Xendit clearing', type: 'CURRENT', enablePaymentsToAccount: true }).accountId;
+    await h.stores.merchants.setAccounts(
+      h.merchant.id,
+      { clearingAccountId: clearing, clearingAccounts: {}, feeAccountCode: '404', salesAccountCode: null },
+      h.clock(),
+    );
+    await h.stores.merchants.setAccountingOptions(h.merchant.id, { feePosting: 'manual_journal' }, h.clock());
+    h.merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const banked = savings();
+    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000, { fee: { ...FEE, inAmount: true, pending: true } });
+    await t.list();
+    await h.worker.drain();
+    h.sims.xendit.test.completeWithdrawal(h.merchant.xenditSecretKey, w.id);
+    await t.list();
+    await h.worker.drain();
+    const entries = (reference: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === reference);
+    assert.deepEqual(
+      entries(`Xendit withdrawal ${w.id}`).map((x) => [x.type, x.total]),
+      [['RECEIVE', 10_000_000n]],
+      'booked whole',
+    );
+    await h.stores.db.updateTable('withdrawals').set({ transfer_amount: null }).where('xendit_transaction_id', '=', w.id).execute();
+    await sentBack(w.id);
+    await h.worker.drain();
+    assert.deepEqual(
+      entries(`Xendit withdrawal reversed ${w.id}`).map((x) => [x.type, x.total]),
+      [['SPEND', 10_000_000n]],
+      'the spend money back moves what the receive money out carries in Xero',
+    );
+    assert.equal(savings(), banked, 'the bank account in Xero is back where it was');
+    assert.equal((await rowOf(w.id))?.state, 'reversed');
+  });
+
+  it('remade for an amount the gateway cannot account for: in review, nothing sent back; booked back by hand, a Retry finds it', async () => {
+    const { w } = await bookedWhole();
+    await remade(w.id, '90000');
+    const back = await sentBack(w.id);
+    await h.worker.drain();
+    const row = await rowOf(w.id);
+    assert.equal(row?.state, 'needs_review');
+    assert.match(row?.lastError ?? '', /moves 90000(\.00)? in Xero/);
+    assert.deepEqual(live(`Xendit withdrawal reversed ${w.id}`), [], 'nothing guessed');
+    const [out] = live(`Xendit withdrawal ${w.id}`);
+    await h.sims.xeroClient.createBankTransfer(
+      h.merchant.xero,
+      {
+        fromAccountId: out.toAccountId,
+        toAccountId: out.fromAccountId,
+        amount: '90000',
+        date: back,
+        reference: `Xendit withdrawal reversed ${w.id}`,
+        fromIsReconciled: false,
+        toIsReconciled: true,
+      },
+      'back-by-hand',
+    );
+    const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal');
+    assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
+    await h.worker.drain();
+    assert.equal((await rowOf(w.id))?.state, 'reversed');
+    assert.equal(live(`Xendit withdrawal reversed ${w.id}`).length, 1, "the person's only");
+  });
+
+  it('two transfers out under its Reference once the stored one is gone: in review, nothing sent back', async () => {
+    const { w } = await bookedWhole();
+    await remade(w.id, '94450');
+    const [again] = live(`Xendit withdrawal ${w.id}`);
+    await h.sims.xeroClient.createBankTransfer(
+      h.merchant.xero,
+      {
+        fromAccountId: again.fromAccountId,
+        toAccountId: again.toAccountId,
+        amount: '94450',
+        date: again.date,
+        reference: again.reference,
+        fromIsReconciled: true,
+        toIsReconciled: false,
+      },
+      'twice',
+    );
+    await sentBack(w.id);
+    await h.worker.drain();
+    const row = await rowOf(w.id);
+    assert.equal(row?.state, 'needs_review');
+    assert.deepEqual(live(`Xendit withdrawal reversed ${w.id}`), [], 'nothing guessed');
+  });
+});
