@@ -70,6 +70,8 @@ export const DisputePayload = z.object({
   xenditDisputeId: z.string().min(1).max(100),
   status: z.enum(['ACTION_REQUIRED', 'UNDER_REVIEW', 'WON', 'LOST', 'OTHER', 'GONE']),
 });
+/** A CHARGEBACK transaction the chargeback listing could tie to no one dispute (jobs/sync/match-chargeback.ts). */
+export const MatchChargebackPayload = z.object({ merchantId: z.string(), xenditTransactionId: z.string().min(1).max(100) });
 
 /**
  * The merchant's Xendit key went out of use (mode switched, or replaced): its checkouts still live
@@ -181,6 +183,13 @@ export const JOB_SPECS = {
     payload: DisputePayload,
     dedupeKey: (p: z.infer<typeof DisputePayload>) => `record-dispute:${p.merchantId}:${p.xenditDisputeId}:${p.status}`,
     merchantId: (p: z.infer<typeof DisputePayload>) => p.merchantId,
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  },
+  'match-chargeback': {
+    kind: 'match-chargeback',
+    payload: MatchChargebackPayload,
+    dedupeKey: (p: z.infer<typeof MatchChargebackPayload>) => `match-chargeback:${p.merchantId}:${p.xenditTransactionId}`,
+    merchantId: (p: z.infer<typeof MatchChargebackPayload>) => p.merchantId,
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
   },
   'record-withdrawal': {

@@ -25,6 +25,7 @@ import { retireXenditKeyJob } from './sync/retire-xendit-key.js';
 import { expireDuplicateJob, expireOwnInvoiceJob } from './sync/twin-invoices.js';
 import { returnFeeJob } from './sync/fee-return.js';
 import { recordDisputeJob } from './sync/record-dispute.js';
+import { matchChargebackJob } from './sync/match-chargeback.js';
 import { listRefundsJob } from './sync/list-refunds.js';
 import { recordFeeBillJob } from './sync/record-fee-bill.js';
 import { recordWithdrawalJob } from './sync/record-withdrawal.js';
@@ -216,6 +217,7 @@ const HANDLERS: Record<JobKind, Entry> = {
   'record-refund': { handler: (b) => recordRefundJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'return-fee': { handler: (b) => returnFeeJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'record-dispute': { handler: (b) => recordDisputeJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
+  'match-chargeback': { handler: (b) => matchChargebackJob(b.payments) },
   'list-refunds': { handler: (b) => listRefundsJob({ ...b.deps, crash: crashHook(b.deps.config?.crashAt) }) },
   'record-withdrawal': { handler: (b) => recordWithdrawalJob({ ...b.payments, crash: crashHook(b.deps.config?.crashAt) }) },
   'list-withdrawals': { handler: (b) => listWithdrawalsJob({ ...b.deps, crash: crashHook(b.deps.config?.crashAt) }) },

@@ -58,6 +58,7 @@ export function chargebackFeesBooked() {
  */
 export async function chargebackFeeRows(
   deps: ReportDeps,
+  merchantId: string,
   accounts: XenditAccounts,
   booked: ReturnType<typeof chargebackFeesBooked>,
   chargebacks: { disputeId: string; currency: string; date: string; booked: bigint }[],
@@ -90,9 +91,17 @@ export async function chargebackFeeRows(
     rows.push(found.value ? inAccount(row, found.key) : row);
     count(t.currencyCode, -(xendit ?? 0n), -xero);
   }
+  const lookups = await transactionLookups(
+    deps,
+    merchantId,
+    chargebacks.map((c) => c.disputeId),
+  );
   for (const { disputeId, currency, date, booked: chargedBack } of chargebacks) {
     if (!(SUPPORTED_CURRENCIES as readonly string[]).includes(currency)) continue;
-    const found = await accounts.find('chargebacks', (key) => deps.xendit.getChargeback(key, disputeId, currency as Currency));
+    const l = lookups.get(disputeId);
+    const found = await accounts.find('chargebacks', (key) =>
+      l?.txnId ? deps.xendit.getChargebackTransaction(key, l.txnId) : deps.xendit.getChargeback(key, disputeId, currency as Currency, l?.payment),
+    );
     const c = found.value;
     if (!c || booked.anyDate.has(c.id)) continue;
     // Out of an amount the chargeback's own entry carried (chargeback-fee.ts feeInsideChargeback).
@@ -103,6 +112,33 @@ export async function chargebackFeeRows(
     count(currency, -xendit, 0n);
   }
   return rows;
+}
+
+/**
+ * Where each chargeback's CHARGEBACK transaction is found, from what the gateway kept: the
+ * transaction its job read (by id), else the disputed payment (its payment_id as the dispute gave it,
+ * else as the payment recorded it) and the amount booked, for a product_id that names the payment
+ * rather than the dispute (undocumented which: clients/xendit/chargebacks.ts getChargeback).
+ */
+async function transactionLookups(
+  deps: ReportDeps,
+  merchantId: string,
+  disputeIds: string[],
+): Promise<Map<string, { txnId?: string; payment?: { id: string; amount: number } }>> {
+  const out = new Map<string, { txnId?: string; payment?: { id: string; amount: number } }>();
+  const stores = deps.stores;
+  if (!stores?.refunds || !disputeIds.length) return out;
+  const rows = [...(await stores.refunds.byXenditIds(merchantId, disputeIds)).values()].filter((r) => r.kind === 'chargeback');
+  const payments = stores.payments?.byIds ? await stores.payments.byIds(rows.map((r) => r.paymentId)) : [];
+  for (const [i, r] of rows.entries()) {
+    const known = await stores.knownDisputes?.byId(merchantId, r.xenditRefundId);
+    const paymentId = known?.xenditPaymentId ?? payments[i]?.xenditPaymentId ?? null;
+    out.set(r.xenditRefundId, {
+      ...(r.chargebackFee?.txnId ? { txnId: r.chargebackFee.txnId } : {}),
+      ...(paymentId ? { payment: { id: paymentId, amount: r.amount } } : {}),
+    });
+  }
+  return out;
 }
 
 function feeRow(date: string, currency: string, xendit: bigint | null, xero: bigint | null, status: RowStatus, note: string): ReportRow {

@@ -318,7 +318,7 @@ export async function reconciliationReport(deps: ReportDeps, merchant: Merchant,
     sum(row.row.currency).xendit += row.xenditNet;
     sum(row.row.currency).xero += row.xeroNet;
   }
-  rows.push(...(await chargebackFeeRows(deps, xenditSide, chargebackFees, chargebacksHere, billingAt, sum)));
+  rows.push(...(await chargebackFeeRows(deps, merchant.id, xenditSide, chargebackFees, chargebacksHere, billingAt, sum)));
   const postedFee = (id: string) => feePostedAnywhere.get(id) ?? 0n;
   for (const booked of feeReturns) {
     const r = await feeReturnRow(deps, xenditSide, transactionOf, booked, xendit.get(booked.xenditInvoiceId), postedFee);

@@ -69,8 +69,11 @@ export interface ReportDeps {
     settlements?: Pick<Stores['settlements'], 'reversedAtOf'>;
     /** A reversed movement's row: the day it was dated back by, and whether anything is to be booked for it (movements.ts). */
     otherMovements?: Pick<Stores['otherMovements'], 'byXenditIds'>;
-    payments?: Pick<Stores['payments'], 'byXenditInvoice'>;
+    payments?: Pick<Stores['payments'], 'byXenditInvoice'> & Partial<Pick<Stores['payments'], 'byIds'>>;
     clearingPosts?: Pick<ClearingPostStore, 'accountsPosted'>;
+    /** A chargeback's row, its payment and its dispute as read: where its CHARGEBACK transaction is found (chargeback-fees.ts). */
+    refunds?: Pick<Stores['refunds'], 'byXenditIds'>;
+    knownDisputes?: Pick<Stores['knownDisputes'], 'byId'>;
   };
 }
 

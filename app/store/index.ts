@@ -32,6 +32,7 @@ import { createOtherMovementStore } from './other-movements.js';
 import { createFeeBillStore } from './fee-bills.js';
 import { createFeeReturnStore } from './fee-returns.js';
 import { createOpenDisputeStore } from './open-disputes.js';
+import { createKnownDisputeStore } from './known-disputes.js';
 import { createClearingPostStore } from './clearing-posts.js';
 import { createPendingRefundStore } from './pending-refunds.js';
 import { createReportRunStore } from './report-runs.js';
@@ -54,6 +55,7 @@ export function createStores(db: Db, box: SecretBox) {
     feeReturns: createFeeReturnStore(db),
     clearingPosts: createClearingPostStore(db),
     openDisputes: createOpenDisputeStore(db),
+    knownDisputes: createKnownDisputeStore(db),
     pendingRefunds: createPendingRefundStore(db),
     reportRuns: createReportRunStore(db),
     jobs: createJobStore(db),

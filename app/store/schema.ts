@@ -25,7 +25,7 @@ import type {
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
 import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
-import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
+import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, KnownDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
 import type {
   SettlementAccountsTable,
   SettlementDestinationsTable,
@@ -78,6 +78,7 @@ export interface Database {
   fee_returns: FeeReturnsTable;
   fee_billing_changes: FeeBillingChangesTable;
   open_disputes: OpenDisputesTable;
+  known_disputes: KnownDisputesTable;
   pending_refunds: PendingRefundsTable;
   alert_mails: AlertMailsTable;
   sessions: SessionsTable;

@@ -22,6 +22,7 @@ export const REVIEW_KINDS = [
   'record-other-movement',
   'record-refund',
   'record-dispute',
+  'match-chargeback',
   'record-fee-bill',
   'return-fee',
   'post-fee',
@@ -58,6 +59,7 @@ const NAMED_BY: { [K in ReviewKind]: keyof z.infer<(typeof JOB_SPECS)[K]['payloa
   'record-other-movement': 'xenditTransactionId',
   'record-refund': 'xenditRefundId',
   'record-dispute': 'xenditDisputeId',
+  'match-chargeback': 'xenditTransactionId',
   'record-fee-bill': 'feeBillId',
   'return-fee': 'paymentId',
   'post-fee': 'paymentId',
@@ -177,6 +179,8 @@ export function describe(rows: ReviewRows, job: ReviewJob): Described {
     case 'record-refund':
     case 'record-dispute':
       return moneyBack(rows, job, id);
+    case 'match-chargeback':
+      return bare(id);
     case 'record-fee-bill': {
       const b = rows.feeBills.get(id);
       if (!b) return bare('');

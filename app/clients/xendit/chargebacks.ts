@@ -1,7 +1,8 @@
 /**
  * The money lost disputes took, as the Transactions API lists it: one CHARGEBACK transaction each,
- * MONEY_OUT, whose product_id names the dispute ("You can use this id to match the transaction from
- * this API to each product API", xendit-node TransactionResponse.product_id). CHARGEBACK is a type of
+ * MONEY_OUT, whose product_id names the dispute or, undocumented which, the disputed payment ("You
+ * can use this id to match the transaction from this API to each product API", xendit-node
+ * TransactionResponse.product_id; jobs/sync/chargeback-dispute.ts ties either to its dispute). CHARGEBACK is a type of
  * the API reference (docs.xendit.co/apidocs/list-transactions, `types`); xendit-node 7's
  * TransactionTypes does not name it, and the SDK passes the name through as it is. Xendit reports
  * disputes by webhook only and lists none (docs.xendit.co "Manage Disputes via API"): this listing

@@ -206,7 +206,7 @@ export interface XenditMovement {
 export interface XenditChargeback {
   /** The transaction's id. */
   id: string;
-  /** Its product_id: the dispute's id (GET /v1/disputes/{id}). */
+  /** Its product_id: the dispute's id (GET /v1/disputes/{id}) or, undocumented which, the disputed payment's (jobs/sync/chargeback-dispute.ts). */
   disputeId: string;
   currency: Currency;
   /** What left the balance (positive). */

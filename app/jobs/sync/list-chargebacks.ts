@@ -3,8 +3,8 @@
  * (docs.xendit.co "Manage Disputes via API"), so a dispute none of whose webhooks came was never
  * found (the daily look in list-refunds.ts reads again only disputes a webhook or the Dispute Report
  * made known). The money a lost dispute takes is listed, though: one CHARGEBACK transaction
- * (docs.xendit.co/apidocs/list-transactions `types`), whose product_id is the dispute's id
- * (clients/xendit/chargebacks.ts). Each run of the refunds listing reads them per stored key and
+ * (docs.xendit.co/apidocs/list-transactions `types`), whose product_id is the dispute's id or,
+ * undocumented which, the disputed payment's (chargeback-dispute.ts ties it to its dispute either way). Each run of the refunds listing reads them per stored key and
  * currency, made in the last LOOK_BACK_DAYS and since the key's business was the merchant's, within
  * a page budget, a walk left unfinished continued by the next run (budgeted-listing.ts, cursors kept
  * as the withdrawals' are: withdrawal_list_cursors, listing 'chargeback').
@@ -29,6 +29,7 @@ import { jobRow } from '../enqueue.js';
 import { readFrom, readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
 import type { CrashHook } from './crash-points.js';
 import { feeRead } from './chargeback-fee.js';
+import { disputeOfChargeback } from './chargeback-dispute.js';
 
 const PAGE_SIZE = 50;
 /** Pages one run reads per key and currency: chargebacks are few; a backlog is continued by the next run. */
@@ -111,29 +112,44 @@ async function readPage(
   // Xendit asks for both ends of the window: up to a day ahead covers a clock behind Xendit's.
   const createdBefore = new Date(deps.clock().getTime() + 86_400_000);
   const { chargebacks, hasMore, lastId } = await deps.xendit.listChargebacks(key, { currency, limit: PAGE_SIZE, afterId, createdAfter: since, createdBefore });
-  for (const c of chargebacks) await seen(deps, merchant, keySince, c);
+  for (const c of chargebacks) await seen(deps, merchant, key, keySince, c);
   return { hasMore, ...(lastId ? { lastId } : {}) };
 }
 
 /**
- * One chargeback listed: the record-dispute LOST job of its dispute, queued once (absorbed by its
- * dedupe key after that, whoever queued it). A job of that key that ended without booking (its LOST
- * webhook came while Xendit still showed the dispute open) is not run again here: that job left the
- * dispute watched, and the daily look runs it again once it reads it lost (list-refunds.ts). One
- * made before the key's business was the merchant's is not: a cursor kept from before asks from
- * further back.
+ * One chargeback listed: the record-dispute LOST job of its dispute (chargeback-dispute.ts: its
+ * product_id, or the dispute of the payment it names), queued once (absorbed by its dedupe key after
+ * that, whoever queued it). A job of that key that ended without booking (its LOST webhook came
+ * while Xendit still showed the dispute open) is not run again here: that job left the dispute
+ * watched, and the daily look runs it again once it reads it lost (list-refunds.ts). One tied to no
+ * dispute (or to several) is a match-chargeback job of its own, which waits a day for a late
+ * webhook to make the dispute known, then tells a person. One made before the key's business was
+ * the merchant's is not: a cursor kept from before asks from further back.
  */
-async function seen(deps: Deps, merchant: Merchant, keySince: Date, c: XenditChargeback): Promise<void> {
+async function seen(deps: Deps, merchant: Merchant, key: string, keySince: Date, c: XenditChargeback): Promise<void> {
   const made = Date.parse(c.created);
   if (Number.isNaN(made) || made < keySince.getTime()) return;
   const now = deps.clock();
-  const lostJob = jobRow('record-dispute', { merchantId: merchant.id, xenditDisputeId: c.disputeId, status: 'LOST' }, now);
+  const matchJob = jobRow('match-chargeback', { merchantId: merchant.id, xenditTransactionId: c.id }, now);
+  // Being tied by its own job (waiting for the dispute to be known): left to it. In review, it is
+  // run again once the dispute is known (a late webhook's job read it), so the person's item goes.
+  const matching = matchJob.dedupe_key ? await deps.stores.jobs.byDedupeKey(matchJob.dedupe_key) : null;
+  if (matching && matching.state !== 'done' && matching.state !== 'needs_review') return;
+  const tied = await disputeOfChargeback(deps, merchant, key, c);
+  if ('unmatched' in tied) {
+    if (await deps.stores.jobs.insert(matchJob))
+      deps.logger.warn({ merchantId: merchant.id, xenditTransactionId: c.id, productId: c.disputeId }, `chargeback found by the listing: ${tied.unmatched}`);
+    return;
+  }
+  if (matching?.state === 'needs_review') await deps.stores.jobs.replay(matching.id, now, ['needs_review']);
+  const disputeId = tied.disputeId;
+  const lostJob = jobRow('record-dispute', { merchantId: merchant.id, xenditDisputeId: disputeId, status: 'LOST' }, now);
   const queued = await deps.stores.jobs.insert(lostJob);
   deps.crash?.('chargeback-listing-job-queued');
-  if (!queued) await feeLearnt(deps, merchant, c, lostJob.dedupe_key);
+  if (!queued) await feeLearnt(deps, merchant, { ...c, disputeId }, lostJob.dedupe_key);
   if (queued)
     deps.logger.info(
-      { merchantId: merchant.id, xenditDisputeId: c.disputeId, xenditTransactionId: c.id },
+      { merchantId: merchant.id, xenditDisputeId: disputeId, xenditTransactionId: c.id, productId: c.disputeId },
       'chargeback found by the listing (no LOST webhook yet)',
     );
 }

@@ -29,6 +29,18 @@ export function recordDisputeJob(deps: RecordRefundDeps) {
     const known = await deps.stores.refunds.byXenditId(merchantId, xenditDisputeId);
     const { found: dispute, key } = await readWithPaymentKey(deps, deps.xendit, merchant, known?.paymentId, (k) => deps.xendit.getDispute(k, xenditDisputeId));
     if (!dispute) throw new NeedsReview(`Xendit has no dispute ${xenditDisputeId}`);
+    // Which payment it takes back, kept: a CHARGEBACK listed under that payment's id is tied to it (chargeback-dispute.ts).
+    await deps.stores.knownDisputes.seen(
+      merchantId,
+      {
+        xenditDisputeId: dispute.id,
+        xenditPaymentId: dispute.paymentId,
+        currency: dispute.currency,
+        amount: dispute.finalAmount ?? dispute.amount,
+        status: dispute.status,
+      },
+      deps.clock(),
+    );
     if (dispute.status !== 'LOST') {
       // Still open: looked at again daily (list-refunds.ts), in case its LOST webhook never comes.
       if (dispute.status === 'WON') await deps.stores.openDisputes.settled(merchantId, xenditDisputeId);

@@ -68,6 +68,18 @@ export interface RefundRequestsTable {
 
 export type RefundRequestState = 'sending' | 'sent' | 'refused';
 
+/** A dispute as Xendit last read it: which payment it took back (migration 20261207T2232_known_disputes). */
+export interface KnownDisputesTable {
+  merchant_id: string;
+  xendit_dispute_id: string;
+  xendit_payment_id: string | null;
+  currency: string;
+  amount: Int8;
+  status: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** A dispute still open when last read (migration 20261205T2320). */
 export interface OpenDisputesTable {
   merchant_id: string;
