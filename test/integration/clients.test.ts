@@ -710,6 +710,56 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(listed.map((p) => p.reference).sort(), ['Xendit hv-1', 'Xendit hv-2']);
     });
 
+    it("finds a cash refund by its Reference in an organisation past Xero's high volume threshold: every GET Payments is paged", async () => {
+      const { creds, bank } = seed();
+      const { contactId } = await s.xeroClient.createContact(creds, { name: 'Maria Santos' }, 'hv-c');
+      const note = await s.xeroClient.createCreditNote(
+        creds,
+        {
+          contactId,
+          date: '2026-11-25',
+          reference: 'Xendit refund hv',
+          currencyCode: 'PHP',
+          lineAmountTypes: 'NoTax',
+          lineItems: [{ description: 'refund', accountCode: '200', amount: '10' }],
+        },
+        'hv-n',
+      );
+      const terms = { accountId: bank.accountId, date: '2026-11-25', amount: '10', reference: 'Xendit refund hv' };
+      const cash = await s.xeroClient.createCreditNoteRefund(creds, { ...terms, creditNoteId: note.creditNoteId }, 'hv-r');
+      // With a quote no `where` can hold the Reference: the organisation's every payment, page by page.
+      const odd = await s.xeroClient.createCreditNote(
+        creds,
+        {
+          contactId,
+          date: '2026-11-25',
+          reference: 'Xendit refund "hv"',
+          currencyCode: 'PHP',
+          lineAmountTypes: 'NoTax',
+          lineItems: [{ description: 'refund', accountCode: '200', amount: '5' }],
+        },
+        'hv-n2',
+      );
+      const oddCash = await s.xeroClient.createCreditNoteRefund(
+        creds,
+        { ...terms, amount: '5', reference: 'Xendit refund "hv"', creditNoteId: odd.creditNoteId },
+        'hv-r2',
+      );
+      s.xero.test.highVolumeThreshold(0); // reset by resetSims()
+      s.xero.test.clearRequests();
+      assert.deepEqual(
+        (await s.xeroClient.findRefundPaymentsByReference(creds, 'Xendit refund hv')).map((p) => p.paymentId),
+        [cash.paymentId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findRefundPaymentsByReference(creds, 'Xendit refund "hv"')).map((p) => p.paymentId),
+        [oddCash.paymentId],
+      );
+      const reads = s.xero.test.requests({ method: 'GET' }).filter((r) => r.path.endsWith('/Payments'));
+      assert.ok(reads.length >= 2);
+      for (const r of reads) assert.ok(Number(new URLSearchParams(r.query ?? '').get('page')) >= 1, `unpaged: ${r.query}`);
+    });
+
     it('shows the simulated Xero page, escaped, without inline script or style', async () => {
       const { invoice } = seed();
       invoice({ invoiceNumber: 'INV-<b>', contact: { name: '<script>alert(1)</script>' } });
