@@ -299,9 +299,15 @@ describe('gateway clients against the simulators', function () {
         },
         'j1',
       );
+      const journals = await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee "j"\\');
       assert.deepEqual(
-        (await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee "j"\\')).map((j) => j.manualJournalId),
+        journals.map((j) => j.manualJournalId),
         [journal.manualJournalId],
+      );
+      // Lines come only with `page` (the simulator drops them otherwise, as Xero does).
+      assert.deepEqual(
+        journals[0].lines.map((l) => l.amount),
+        ['10', '-10'],
       );
 
       const savings = s.xero.bankAccountFor(org.tenantId, 'Business Savings Account');
@@ -708,6 +714,25 @@ describe('gateway clients against the simulators', function () {
       );
       const listed = (await s.xeroClient.listPaymentsToAccounts(creds, [bank.accountId])).get(bank.accountId)!;
       assert.deepEqual(listed.map((p) => p.reference).sort(), ['Xendit hv-1', 'Xendit hv-2']);
+    });
+
+    it('finds a manual journal by its narration with its lines: a list read without page has none (xero_accounting.yaml getManualJournals)', async () => {
+      const { creds } = seed();
+      const lines = [
+        { description: 'fee', accountCode: '404', amount: '7.5' },
+        { description: 'fee', accountCode: '200', amount: '-7.5' },
+      ];
+      const made = await s.xeroClient.createManualJournal(creds, { narration: 'Xendit fee plain', date: '2026-11-25', lines }, 'j-plain');
+      const [found, ...more] = await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee plain');
+      assert.equal(more.length, 0);
+      assert.equal(found.manualJournalId, made.manualJournalId);
+      assert.deepEqual(
+        found.lines.map((l) => [l.accountCode, l.amount]),
+        [
+          ['404', '7.5'],
+          ['200', '-7.5'],
+        ],
+      );
     });
 
     it("finds a cash refund by its Reference in an organisation past Xero's high volume threshold: every GET Payments is paged", async () => {

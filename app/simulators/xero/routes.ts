@@ -218,10 +218,15 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   });
   router.get(api('/ManualJournals'), (req, res) => {
     const o = org(res);
+    // Journal lines only with `page` (xero_accounting.yaml getManualJournals `page`: "Up to 100 manual
+    // journals will be returned in a single API call with line items shown for each"; developer.xero.com
+    // /documentation/api/accounting/manualjournals: "with journal lines shown for each, when the page
+    // parameter is used"), as for bank transactions; one read by its id has them.
+    const paged = isPaged(req.query);
     filtered(
       res,
       req,
-      [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)),
+      [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)).map((j) => (paged ? j : withoutLines(j))),
       (r) => envelope(now(), { ManualJournals: r }),
       { id: 'ManualJournalID' },
     );
@@ -262,4 +267,8 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
 function queryStringOf(req: Request): string {
   const at = req.originalUrl.indexOf('?');
   return at < 0 ? '' : req.originalUrl.slice(at + 1);
+}
+
+function withoutLines({ JournalLines: _, ...summary }: Record<string, unknown>): Record<string, unknown> {
+  return summary;
 }
