@@ -735,6 +735,45 @@ describe('gateway clients against the simulators', function () {
       );
     });
 
+    it("reads invoices and bills in an organisation past Xero's high volume threshold on GET Invoices, a bill by its number alone", async () => {
+      const { creds, invoice } = seed();
+      const sale = invoice({ reference: 'Xendit hv sale' });
+      const bill = invoice({ type: 'ACCPAY', invoiceNumber: 'Xendit fees 2026-11' });
+      const odd = invoice({ type: 'ACCPAY', invoiceNumber: 'Xendit fees "2026-12"' });
+      for (let i = 0; i < 3; i++) invoice({ type: 'ACCPAY', invoiceNumber: `Other bill ${i}` });
+      // Past it Xero refuses reads by unoptimised fields, and unpaged ones returning more than it.
+      s.xero.test.highVolumeThreshold(undefined, 2); // reset by resetSims()
+      s.xero.test.clearRequests();
+      assert.equal((await s.xeroClient.findInvoiceByNumber(creds, sale.invoiceNumber))?.invoiceId, sale.invoiceId);
+      assert.deepEqual(
+        (await s.xeroClient.getInvoicesByIds(creds, [sale.invoiceId])).map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findInvoicesByReference(creds, 'Xendit hv sale')).map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.listOpenInvoiceNumbers(creds, 1, 100)).invoices.map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findBillsByNumber(creds, 'Xendit fees 2026-11')).map((i) => i.invoiceId),
+        [bill.invoiceId],
+      );
+      s.xero.test.clearRequests();
+      assert.deepEqual(
+        (await s.xeroClient.findBillsByNumber(creds, 'Xendit fees "2026-12"')).map((i) => i.invoiceId),
+        [odd.invoiceId],
+      );
+      // A number a `where` cannot hold is read by InvoiceNumbers, not by reading every bill.
+      const reads = s.xero.test.requests({ method: 'GET' }).filter((r) => r.path.endsWith('/Invoices'));
+      assert.deepEqual(
+        reads.map((r) => new URLSearchParams(r.query ?? '').get('InvoiceNumbers')),
+        ['Xendit fees "2026-12"'],
+      );
+    });
+
     it("finds a cash refund by its Reference in an organisation past Xero's high volume threshold: every GET Payments is paged", async () => {
       const { creds, bank } = seed();
       const { contactId } = await s.xeroClient.createContact(creds, { name: 'Maria Santos' }, 'hv-c');

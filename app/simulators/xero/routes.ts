@@ -30,7 +30,7 @@ import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute, searchedContacts } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
-import { PAYMENTS_HIGH_VOLUME, refusedForVolume } from './high-volume.js';
+import { INVOICES_HIGH_VOLUME, INVOICES_RULE, PAYMENTS_HIGH_VOLUME, PAYMENTS_RULE, refusedForVolume } from './high-volume.js';
 import { API_PREFIX, envelope, isApi, org } from './http.js';
 import { unitDpOf } from './decimals.js';
 import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './invoices.js';
@@ -148,7 +148,14 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     const paged = isPaged(req.query);
     const light = isSummaryOnly(req.query);
     const dp = unitDpOf(req.query);
-    const rows = listInvoices(org(res), req.query).map((i) => {
+    const listed = listInvoices(org(res), req.query);
+    const threshold = state.invoicesHighVolume ?? INVOICES_HIGH_VOLUME;
+    // Counted only past the threshold: below it the rule never applies, and the JSON costs a list's worth.
+    if (org(res).invoices.size > threshold) {
+      const json = listed.map((i) => invoiceJson(org(res), i, dp));
+      if (refusedForVolume(req, res, INVOICES_RULE, org(res).invoices.size, threshold, json)) return;
+    }
+    const rows = listed.map((i) => {
       const full = invoiceJson(org(res), i, dp);
       return light ? summaryOnlyInvoiceJson(full) : paged ? full : summaryInvoiceJson(full);
     });
@@ -239,7 +246,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p, true)));
-    if (refusedForVolume(req, res, rows.length, state.paymentsHighVolume ?? PAYMENTS_HIGH_VOLUME)) return;
+    if (refusedForVolume(req, res, PAYMENTS_RULE, rows.length, state.paymentsHighVolume ?? PAYMENTS_HIGH_VOLUME, rows)) return;
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }), { id: 'PaymentID' });
   });
   router.get(api('/Overpayments/:id'), (req, res) => {
