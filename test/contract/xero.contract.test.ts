@@ -471,3 +471,36 @@ describe('contract: Xero simulator refuses un-optimised Payments reads past the 
     await get(`page=1&${byAccount}`).expect(200);
   });
 });
+
+/** Xero's high volume threshold on GET Invoices (app/simulators/xero/high-volume.ts has the sources). */
+describe('contract: Xero simulator refuses un-optimised Invoices reads past the high volume threshold', () => {
+  it('past it: filters and orders by optimised fields only, an unpaged read only when it returns no more than the threshold', async () => {
+    const s = await simWithData();
+    s.sim.addInvoice({ contact: { name: 'Ani' }, lineItems: [{ description: 'Teh', unitAmount: '1000' }] });
+    const get = (query: string) => s.api('get', `/Invoices?${query}`);
+    const where = (w: string) => `where=${encodeURIComponent(w)}`;
+    const number = (await get(`IDs=${s.inv.invoiceId}`).expect(200)).body.Invoices[0].InvoiceNumber;
+    await get(`page=1&${where('Contact.EmailAddress=="budi@example.co.id"')}`).expect(200);
+    s.sim.test.highVolumeThreshold(undefined, 1);
+    try {
+      const refused = await get(`page=1&${where('Contact.EmailAddress=="budi@example.co.id"')}`).expect(400);
+      assert.deepEqual([refused.body.Type, refused.body.ErrorNumber], ['HighVolumeException', 51]);
+      assert.match(refused.body.Message, /not filtering Invoices efficiently/);
+      await get(`page=1&${where(`Reference=="a" OR Reference=="b"`)}`).expect(400);
+      await get('page=1&order=Total').expect(400);
+      await get('').expect(400); // two invoices returned, unpaged
+      const bill = where(`Type=="ACCREC" AND InvoiceNumber=="${number}"`);
+      assert.equal((await get(`page=1&${bill}`).expect(200)).body.Invoices.length, 1);
+      assert.equal((await get(bill).expect(200)).body.Invoices.length, 1, 'unpaged, returning one');
+      assert.equal((await get(`InvoiceNumbers=${encodeURIComponent(number)}&page=1&${where('Type=="ACCREC"')}`).expect(200)).body.Invoices.length, 1);
+      assert.equal((await get(`IDs=${s.inv.invoiceId}`).expect(200)).body.Invoices.length, 1);
+      const ids = where(`InvoiceId==guid("${s.inv.invoiceId}") OR InvoiceId==guid("${s.inv.invoiceId}")`);
+      await get(`page=1&${ids}&order=Date DESC`).expect(200);
+      // The Payments threshold is its own.
+      await s.api('get', `/Payments?${where(`Account.AccountID==guid("${s.bank.accountId}")`)}`).expect(200);
+    } finally {
+      s.sim.test.highVolumeThreshold();
+    }
+    await get('').expect(200);
+  });
+});

@@ -299,9 +299,15 @@ describe('gateway clients against the simulators', function () {
         },
         'j1',
       );
+      const journals = await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee "j"\\');
       assert.deepEqual(
-        (await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee "j"\\')).map((j) => j.manualJournalId),
+        journals.map((j) => j.manualJournalId),
         [journal.manualJournalId],
+      );
+      // Lines come only with `page` (the simulator drops them otherwise, as Xero does).
+      assert.deepEqual(
+        journals[0].lines.map((l) => l.amount),
+        ['10', '-10'],
       );
 
       const savings = s.xero.bankAccountFor(org.tenantId, 'Business Savings Account');
@@ -708,6 +714,114 @@ describe('gateway clients against the simulators', function () {
       );
       const listed = (await s.xeroClient.listPaymentsToAccounts(creds, [bank.accountId])).get(bank.accountId)!;
       assert.deepEqual(listed.map((p) => p.reference).sort(), ['Xendit hv-1', 'Xendit hv-2']);
+    });
+
+    it('finds a manual journal by its narration with its lines: a list read without page has none (xero_accounting.yaml getManualJournals)', async () => {
+      const { creds } = seed();
+      const lines = [
+        { description: 'fee', accountCode: '404', amount: '7.5' },
+        { description: 'fee', accountCode: '200', amount: '-7.5' },
+      ];
+      const made = await s.xeroClient.createManualJournal(creds, { narration: 'Xendit fee plain', date: '2026-11-25', lines }, 'j-plain');
+      const [found, ...more] = await s.xeroClient.findManualJournalsByNarration(creds, 'Xendit fee plain');
+      assert.equal(more.length, 0);
+      assert.equal(found.manualJournalId, made.manualJournalId);
+      assert.deepEqual(
+        found.lines.map((l) => [l.accountCode, l.amount]),
+        [
+          ['404', '7.5'],
+          ['200', '-7.5'],
+        ],
+      );
+    });
+
+    it("reads invoices and bills in an organisation past Xero's high volume threshold on GET Invoices, a bill by its number alone", async () => {
+      const { creds, invoice } = seed();
+      const sale = invoice({ reference: 'Xendit hv sale' });
+      const bill = invoice({ type: 'ACCPAY', invoiceNumber: 'Xendit fees 2026-11' });
+      const odd = invoice({ type: 'ACCPAY', invoiceNumber: 'Xendit fees "2026-12"' });
+      for (let i = 0; i < 3; i++) invoice({ type: 'ACCPAY', invoiceNumber: `Other bill ${i}` });
+      // Past it Xero refuses reads by unoptimised fields, and unpaged ones returning more than it.
+      s.xero.test.highVolumeThreshold(undefined, 2); // reset by resetSims()
+      s.xero.test.clearRequests();
+      assert.equal((await s.xeroClient.findInvoiceByNumber(creds, sale.invoiceNumber))?.invoiceId, sale.invoiceId);
+      assert.deepEqual(
+        (await s.xeroClient.getInvoicesByIds(creds, [sale.invoiceId])).map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findInvoicesByReference(creds, 'Xendit hv sale')).map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.listOpenInvoiceNumbers(creds, 1, 100)).invoices.map((i) => i.invoiceId),
+        [sale.invoiceId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findBillsByNumber(creds, 'Xendit fees 2026-11')).map((i) => i.invoiceId),
+        [bill.invoiceId],
+      );
+      s.xero.test.clearRequests();
+      assert.deepEqual(
+        (await s.xeroClient.findBillsByNumber(creds, 'Xendit fees "2026-12"')).map((i) => i.invoiceId),
+        [odd.invoiceId],
+      );
+      // A number a `where` cannot hold is read by InvoiceNumbers, not by reading every bill.
+      const reads = s.xero.test.requests({ method: 'GET' }).filter((r) => r.path.endsWith('/Invoices'));
+      assert.deepEqual(
+        reads.map((r) => new URLSearchParams(r.query ?? '').get('InvoiceNumbers')),
+        ['Xendit fees "2026-12"'],
+      );
+    });
+
+    it("finds a cash refund by its Reference in an organisation past Xero's high volume threshold: every GET Payments is paged", async () => {
+      const { creds, bank } = seed();
+      const { contactId } = await s.xeroClient.createContact(creds, { name: 'Maria Santos' }, 'hv-c');
+      const note = await s.xeroClient.createCreditNote(
+        creds,
+        {
+          contactId,
+          date: '2026-11-25',
+          reference: 'Xendit refund hv',
+          currencyCode: 'PHP',
+          lineAmountTypes: 'NoTax',
+          lineItems: [{ description: 'refund', accountCode: '200', amount: '10' }],
+        },
+        'hv-n',
+      );
+      const terms = { accountId: bank.accountId, date: '2026-11-25', amount: '10', reference: 'Xendit refund hv' };
+      const cash = await s.xeroClient.createCreditNoteRefund(creds, { ...terms, creditNoteId: note.creditNoteId }, 'hv-r');
+      // With a quote no `where` can hold the Reference: the organisation's every payment, page by page.
+      const odd = await s.xeroClient.createCreditNote(
+        creds,
+        {
+          contactId,
+          date: '2026-11-25',
+          reference: 'Xendit refund "hv"',
+          currencyCode: 'PHP',
+          lineAmountTypes: 'NoTax',
+          lineItems: [{ description: 'refund', accountCode: '200', amount: '5' }],
+        },
+        'hv-n2',
+      );
+      const oddCash = await s.xeroClient.createCreditNoteRefund(
+        creds,
+        { ...terms, amount: '5', reference: 'Xendit refund "hv"', creditNoteId: odd.creditNoteId },
+        'hv-r2',
+      );
+      s.xero.test.highVolumeThreshold(0); // reset by resetSims()
+      s.xero.test.clearRequests();
+      assert.deepEqual(
+        (await s.xeroClient.findRefundPaymentsByReference(creds, 'Xendit refund hv')).map((p) => p.paymentId),
+        [cash.paymentId],
+      );
+      assert.deepEqual(
+        (await s.xeroClient.findRefundPaymentsByReference(creds, 'Xendit refund "hv"')).map((p) => p.paymentId),
+        [oddCash.paymentId],
+      );
+      const reads = s.xero.test.requests({ method: 'GET' }).filter((r) => r.path.endsWith('/Payments'));
+      assert.ok(reads.length >= 2);
+      for (const r of reads) assert.ok(Number(new URLSearchParams(r.query ?? '').get('page')) >= 1, `unpaged: ${r.query}`);
     });
 
     it('shows the simulated Xero page, escaped, without inline script or style', async () => {

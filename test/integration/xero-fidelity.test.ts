@@ -90,6 +90,26 @@ describe('Xero simulator fidelity (issue 14)', () => {
     });
   });
 
+  describe('GET /ManualJournals without page has no journal lines', () => {
+    it('lists journals without their JournalLines unless page is given; by ManualJournalID with them', async () => {
+      const { api } = await simWithOrg();
+      const lines = [
+        { Description: 'fee', AccountCode: '404', LineAmount: 100, TaxType: 'NONE' },
+        { Description: 'fee', AccountCode: '610', LineAmount: -100, TaxType: 'NONE' },
+      ];
+      const made = await api('put', '/ManualJournals')
+        .send({ ManualJournals: [{ Narration: 'fee', Date: '2026-03-01', Status: 'POSTED', LineAmountTypes: 'NoTax', JournalLines: lines }] })
+        .expect(200);
+      const id = made.body.ManualJournals[0].ManualJournalID;
+      const unpaged = (await api('get', `/ManualJournals?where=${encodeURIComponent('Narration=="fee"')}`).expect(200)).body.ManualJournals[0];
+      assert.equal(unpaged.ManualJournalID, id);
+      assert.equal(unpaged.JournalLines, undefined, 'no lines without page');
+      const paged = (await api('get', `/ManualJournals?page=1&where=${encodeURIComponent('Narration=="fee"')}`).expect(200)).body.ManualJournals[0];
+      assert.equal(paged.JournalLines.length, 2);
+      assert.equal((await api('get', `/ManualJournals/${id}`).expect(200)).body.ManualJournals[0].JournalLines.length, 2);
+    });
+  });
+
   describe("issue 16: a GET whose query string is over 2 048 characters answers 404, as Xero's does", () => {
     it('counts the query string as sent, not the IDs: 55 bare-comma IDs pass, 53 with %2C do not (xero-node#404, Xero-NetStandard#413)', async () => {
       const { api, inv, sim } = await simWithOrg();

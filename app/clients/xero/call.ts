@@ -246,15 +246,19 @@ export function whereGuid(field: string, id: string): string {
 }
 
 /**
- * The rows a lookup by one value reads: one call by `where`, or when whereEquals could not make
- * one, every row page by page (`read` gets no where and a page). The caller keeps the exact matches.
+ * The rows a lookup by one value reads: by `where`, or when whereEquals could not make one, every
+ * row; page by page either way, so a lookup that finds many rows still reads them all. Never
+ * unpaged: past Xero's high volume threshold an unpaged read is refused with a 400 whatever its
+ * filter ("you must use paging": XeroAPI/xero-php-oauth2-app#31; developer.xero.com/documentation/
+ * api/accounting/payments "High volume threshold limit"), and a list read without `page` leaves out
+ * line items (xero_accounting.yaml getInvoices, getManualJournals `page`). The caller keeps the exact matches.
  */
 export async function lookup<T>(
   where: string | undefined,
-  read: (where: string | undefined, page?: number) => Promise<Page<T>>,
+  read: (where: string | undefined, page: number) => Promise<Page<T>>,
   idOf: (row: T) => string | undefined,
 ): Promise<T[]> {
-  return where !== undefined ? (await read(where)).rows : allPages((page) => read(undefined, page), idOf);
+  return allPages((page) => read(where, page), idOf);
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Sales invoices (Invoices): the one a customer pays, those the gateway creates for backend payments. */
 import { nullWhenNotFound } from '../types.js';
-import { hasMorePages, lookup, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
+import { allPages, hasMorePages, lookup, pageOf, searchTermFor, whereEquals, type XeroCalls } from './call.js';
 import { queryChunks } from './batch.js';
 import { firstCreated, refusedIfInvalid } from './errors.js';
 import { idempotencyKeyFor } from './idempotency-key.js';
@@ -148,24 +148,25 @@ export function invoiceCalls({
     },
 
     async findBillsByNumber(creds, invoiceNumber) {
-      const rows = await lookup(
-        whereEquals('InvoiceNumber', invoiceNumber),
-        (where, page) =>
-          call(creds, 'findBillsByNumber', (api) =>
-            api.getInvoices(
-              creds.tenantId,
-              undefined,
-              where ? `Type=="ACCPAY" AND ${where}` : 'Type=="ACCPAY"',
-              undefined,
-              undefined,
-              undefined,
-              undefined,
-              undefined,
-              page,
-            ),
-          ).then((r) => pageOf(r.body.invoices, r.body.pagination)),
-        (i) => i.invoiceID,
-      );
+      const read = (where: string, page: number, numbers?: string[]) =>
+        call(creds, 'findBillsByNumber', (api) =>
+          api.getInvoices(creds.tenantId, undefined, where, undefined, undefined, numbers, undefined, undefined, page),
+        ).then((r) => pageOf(r.body.invoices, r.body.pagination));
+      // By InvoiceNumbers, a list parameter Xero optimised (developer.xero.com/documentation/api/
+      // accounting/invoices "Optimised filtering on a list of values"), which needs no quoting: a
+      // number holding a quote is read by it too, not by every bill. One it would split (a comma) or
+      // trim goes by `where` (lookup). Paged either way (lookup's reasons).
+      const listable = invoiceNumber.trim() === invoiceNumber && invoiceNumber !== '' && !invoiceNumber.includes(',');
+      const rows = listable
+        ? await allPages(
+            (page) => read('Type=="ACCPAY"', page, [invoiceNumber]),
+            (i) => i.invoiceID,
+          )
+        : await lookup(
+            whereEquals('InvoiceNumber', invoiceNumber),
+            (where, page) => read(where ? `Type=="ACCPAY" AND ${where}` : 'Type=="ACCPAY"', page),
+            (i) => i.invoiceID,
+          );
       return rows
         .filter((i) => String(i.type) === 'ACCPAY' && i.invoiceNumber === invoiceNumber && !['DELETED', 'VOIDED'].includes(String(i.status)))
         .map(mapInvoice);

@@ -30,7 +30,7 @@ import { bankSummaryRoute } from './bank-summary.js';
 import { contactJson, createContactsRoute, searchedContacts } from './contacts.js';
 import { notFound, validationBody, xeroErrorBody } from './errors.js';
 import { filtered } from './filters.js';
-import { PAYMENTS_HIGH_VOLUME, refusedForVolume } from './high-volume.js';
+import { INVOICES_HIGH_VOLUME, INVOICES_RULE, PAYMENTS_HIGH_VOLUME, PAYMENTS_RULE, refusedForVolume } from './high-volume.js';
 import { API_PREFIX, envelope, isApi, org } from './http.js';
 import { unitDpOf } from './decimals.js';
 import { createInvoicesRoute, findInvoice, invoiceJson, listInvoices } from './invoices.js';
@@ -148,7 +148,14 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
     const paged = isPaged(req.query);
     const light = isSummaryOnly(req.query);
     const dp = unitDpOf(req.query);
-    const rows = listInvoices(org(res), req.query).map((i) => {
+    const listed = listInvoices(org(res), req.query);
+    const threshold = state.invoicesHighVolume ?? INVOICES_HIGH_VOLUME;
+    // Counted only past the threshold: below it the rule never applies, and the JSON costs a list's worth.
+    if (org(res).invoices.size > threshold) {
+      const json = listed.map((i) => invoiceJson(org(res), i, dp));
+      if (refusedForVolume(req, res, INVOICES_RULE, org(res).invoices.size, threshold, json)) return;
+    }
+    const rows = listed.map((i) => {
       const full = invoiceJson(org(res), i, dp);
       return light ? summaryOnlyInvoiceJson(full) : paged ? full : summaryInvoiceJson(full);
     });
@@ -218,10 +225,15 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   });
   router.get(api('/ManualJournals'), (req, res) => {
     const o = org(res);
+    // Journal lines only with `page` (xero_accounting.yaml getManualJournals `page`: "Up to 100 manual
+    // journals will be returned in a single API call with line items shown for each"; developer.xero.com
+    // /documentation/api/accounting/manualjournals: "with journal lines shown for each, when the page
+    // parameter is used"), as for bank transactions; one read by its id has them.
+    const paged = isPaged(req.query);
     filtered(
       res,
       req,
-      [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)),
+      [...o.manualJournals.values()].map((j) => manualJournalJson(o, j)).map((j) => (paged ? j : withoutLines(j))),
       (r) => envelope(now(), { ManualJournals: r }),
       { id: 'ManualJournalID' },
     );
@@ -234,7 +246,7 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
   router.get(api('/Payments'), (req, res) => {
     const o = org(res);
     const rows = [...o.payments.values()].map((p) => paymentJson(o, p)).concat(refundPaymentsOf(o).map((p) => refundJson(o, p, true)));
-    if (refusedForVolume(req, res, rows.length, state.paymentsHighVolume ?? PAYMENTS_HIGH_VOLUME)) return;
+    if (refusedForVolume(req, res, PAYMENTS_RULE, rows.length, state.paymentsHighVolume ?? PAYMENTS_HIGH_VOLUME, rows)) return;
     filtered(res, req, rows, (r) => envelope(now(), { Payments: r }), { id: 'PaymentID' });
   });
   router.get(api('/Overpayments/:id'), (req, res) => {
@@ -262,4 +274,8 @@ export function buildRoutes(sim: XeroSimulator, now: () => Date, log: Logger | u
 function queryStringOf(req: Request): string {
   const at = req.originalUrl.indexOf('?');
   return at < 0 ? '' : req.originalUrl.slice(at + 1);
+}
+
+function withoutLines({ JournalLines: _, ...summary }: Record<string, unknown>): Record<string, unknown> {
+  return summary;
 }

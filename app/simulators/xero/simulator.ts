@@ -129,9 +129,11 @@ export interface XeroSimTestApi {
   pageBy(size?: number): void;
   /**
    * The payments an organisation may hold before GET Payments refuses (400 HighVolumeException) a
-   * read that is unpaged or not filtered by Xero's optimised filters (high-volume.ts); none: 100 000.
+   * read that is unpaged or not filtered by Xero's optimised filters, and the invoices before GET
+   * Invoices refuses one not filtered or ordered so, or unpaged and returning more (high-volume.ts);
+   * each left out: 100 000.
    */
-  highVolumeThreshold(payments?: number): void;
+  highVolumeThreshold(payments?: number, invoices?: number): void;
   /** A copy of the organisation; changing it changes nothing in the simulator. */
   organisation(tenantId: string): SimOrganisation;
   /** A copy of the first organisation that matches. */

@@ -266,6 +266,7 @@ export interface XeroSimState {
   pageBy?: number;
   /** Payments an organisation holds before GET Payments takes only optimised filters (high-volume.ts); none: Xero's 100 000. */
   paymentsHighVolume?: number;
+  invoicesHighVolume?: number;
 }
 
 export interface XeroSimLimits {
@@ -375,7 +376,7 @@ export function emptyState(): XeroSimState {
     tokenRequests: 0,
     oauth: emptyOAuthState(),
     webhooks: { deliveries: [] },
-    ...{ pageBy: undefined, paymentsHighVolume: undefined }, // so that reset() clears them too
+    ...{ pageBy: undefined, paymentsHighVolume: undefined, invoicesHighVolume: undefined }, // so that reset() clears them too
   };
 }
 

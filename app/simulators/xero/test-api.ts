@@ -56,7 +56,10 @@ export function xeroTestApi(state: XeroSimState, useClock: (now?: () => Date) =>
     useClock,
     tokenRequests: () => state.tokenRequests,
     pageBy: (size) => void (state.pageBy = size),
-    highVolumeThreshold: (payments) => void (state.paymentsHighVolume = payments),
+    highVolumeThreshold: (payments, invoices) => {
+      state.paymentsHighVolume = payments;
+      state.invoicesHighVolume = invoices;
+    },
     setDayLimit: (clientId, perDay) => void (perDay === undefined ? state.dayLimits.delete(clientId) : state.dayLimits.set(clientId, perDay)),
     organisation: (tenantId) => structuredClone(requireOrg(state, tenantId)),
     refundPayments: (tenantId) => refundPaymentsOf(requireOrg(state, tenantId)).map((p) => ({ ...p })),
