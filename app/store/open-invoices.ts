@@ -17,6 +17,8 @@ export interface OpenInvoicePass {
   startedAt: Date;
   page: number;
   lastRead: { id: string; at: Date }[];
+  /** When the last complete pass began (null: none yet). */
+  previousStartedAt?: Date | null;
 }
 
 export function createOpenInvoiceStore(db: Db) {
@@ -65,7 +67,12 @@ export function createOpenInvoiceStore(db: Db) {
     async passOf(merchantId: string): Promise<OpenInvoicePass | null> {
       const r = await db.selectFrom('open_invoice_passes').selectAll().where('merchant_id', '=', merchantId).executeTakeFirst();
       if (!r) return null;
-      return { startedAt: r.started_at, page: r.page, lastRead: r.last_read.map((x) => ({ id: x.id, at: new Date(x.at) })) };
+      return {
+        startedAt: r.started_at,
+        page: r.page,
+        lastRead: r.last_read.map((x) => ({ id: x.id, at: new Date(x.at) })),
+        previousStartedAt: r.previous_started_at,
+      };
     },
 
     async keepPass(merchantId: string, pass: OpenInvoicePass): Promise<void> {
@@ -81,8 +88,20 @@ export function createOpenInvoiceStore(db: Db) {
         .execute();
     },
 
-    async endPass(merchantId: string): Promise<void> {
-      await db.deleteFrom('open_invoice_passes').where('merchant_id', '=', merchantId).execute();
+    /**
+     * A complete pass that began at `startedAt`: the numbers not seen since the pass before it began
+     * are forgotten (none after a first pass), and the next run starts a pass.
+     */
+    async endPass(merchantId: string, startedAt: Date): Promise<number> {
+      const kept = await this.passOf(merchantId);
+      const forgotten = kept?.previousStartedAt ? await this.forgetUnseen(merchantId, kept.previousStartedAt) : 0;
+      const row = { started_at: startedAt, page: 1, last_read: JSON.stringify([]), previous_started_at: startedAt };
+      await db
+        .insertInto('open_invoice_passes')
+        .values({ merchant_id: merchantId, ...row })
+        .onConflict((oc) => oc.column('merchant_id').doUpdateSet(row))
+        .execute();
+      return forgotten;
     },
 
     async numbers(merchantId: string): Promise<string[]> {

@@ -111,11 +111,16 @@ describeEachDatabase('pay links under a flood of invented invoice numbers', ({ d
     await flood();
     assert.equal(await click(h.payUrl(fresh.invoiceNumber), '198.51.100.1'), 303, 'known now: counted apart from the flood');
 
-    // Paid elsewhere meanwhile: the next complete read forgets it.
+    // Paid elsewhere meanwhile: the second complete read without it forgets it (one missing it may
+    // have missed it as rows moved: jobs/sync/open-invoices.ts).
     await h.sims.xero.test.invoices.payElsewhere(paidMeanwhile.invoiceId, '150000.00');
-    h.clock.advance(3_600_000);
-    await schedule(h, 'sync-open-invoices', 60);
-    await h.worker.drain();
-    assert.deepEqual(await h.stores.openInvoices.numbers(h.merchant.id), [fresh.invoiceNumber]);
+    const read = async () => {
+      h.clock.advance(3_600_000);
+      await schedule(h, 'sync-open-invoices', 60);
+      await h.worker.drain();
+      return h.stores.openInvoices.numbers(h.merchant.id);
+    };
+    assert.deepEqual(await read(), [fresh.invoiceNumber, paidMeanwhile.invoiceNumber].sort(), 'kept after one read without it');
+    assert.deepEqual(await read(), [fresh.invoiceNumber]);
   });
 });

@@ -5,13 +5,15 @@
  *
  * A listing longer than a run reads is read over several runs, one pass: each run goes on where the
  * last stopped (open_invoice_passes), and the run that reads the last page forgets the numbers not
- * seen since the pass began (paid, voided). Xero pages in its order, UpdatedDateUTC then the id
+ * seen since the pass before began (paid, voided). Xero pages in its order, UpdatedDateUTC then the id
  * (call.ts allPages): a row that changes moves to the end, and one that leaves (paid) moves every
  * row after it back a place, so between two runs the rows not yet read may have moved onto pages
  * already read. So a run first finds the place again (holdsPlace), stepping back a page at a time
  * until it does, and only then goes on; within a run, a count Xero sends lower than the page
- * before's is the same sign. A row never read is never forgotten wrongly that way; without the ids
- * and dates to find the place by, each run starts a new pass.
+ * before's is the same sign. Within a run, rows can also move unseen (one invoice paid while
+ * another is made: the count stays), so a pass forgets only the numbers the pass before it did not
+ * see either (store endPass): a number is dropped a pass after it stopped being open, never because
+ * one pass missed it. Without the ids and dates to find the place by, each run starts a new pass.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -76,10 +78,7 @@ export function syncOpenInvoicesJob(deps: { stores: Stores; xero: XeroGateway; c
           // The next run reads first the page the place is on.
           if (!complete) await deps.stores.openInvoices.keepPass(merchant.id, { ...pass, page: placed ? Math.max(1, pass.page - 1) : pass.page });
         }
-        if (complete) {
-          await deps.stores.openInvoices.forgetUnseen(merchant.id, pass.startedAt);
-          await deps.stores.openInvoices.endPass(merchant.id);
-        }
+        if (complete) await deps.stores.openInvoices.endPass(merchant.id, pass.startedAt);
       } catch (err) {
         // One merchant's Xero trouble must not stop the others; the next run goes on from where this one stopped.
         deps.logger.warn({ err: String(err), merchantId: merchant.id }, 'could not read open invoice numbers from Xero');

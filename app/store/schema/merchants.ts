@@ -86,6 +86,8 @@ export interface OpenInvoicePassesTable {
   started_at: Timestamp;
   page: number;
   last_read: JSONColumnType<{ id: string; at: string }[]>;
+  /** Migration 20261207T2300: when the last complete pass began. */
+  previous_started_at: Timestamp | null;
 }
 
 export interface OpenInvoiceNumbersTable {
