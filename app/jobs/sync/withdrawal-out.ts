@@ -116,7 +116,11 @@ async function judged(
         : `the ${what} out (${row.xeroBankTransferId}) is no longer in Xero`;
   const back =
     what === 'bank transfer' ? 'a bank transfer from the bank into the clearing account' : 'spend money out of the bank coded to the clearing account';
-  throw new Unrecordable(`${why}: book the money coming back by hand (${back}, Reference "${reversalReference(row.xenditTransactionId)}"), then Retry`);
+  // With no entry out left, the money coming back may be nothing to book (deleted on purpose).
+  const unless = held || count ? '' : ' unless the entry out was deleted on purpose (then nothing comes back into the clearing account in Xero: book nothing)';
+  throw new Unrecordable(
+    `${why}: book the money coming back by hand (${back}, Reference "${reversalReference(row.xenditTransactionId)}"), then Retry${unless}`,
+  );
 }
 
 /** The bank account and clearing account code of the Receive Money recorded earlier, as Xero holds it. */
