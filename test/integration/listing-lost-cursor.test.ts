@@ -115,6 +115,68 @@ describeEachDatabase('the refund listing, oldest first, whose kept cursor Xendit
     return paid.x.id;
   }
 
+  /** The refund listing run with its warnings kept; the GET /refunds it sent (by id: 'by id'). */
+  const listTold = async () => {
+    const warned: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warned.push(JSON.parse(line).msg) });
+    h.sims.xendit.test.clearRequests();
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+    const asked = h.sims.xendit.test.requests({ method: 'GET', pathPrefix: '/refunds' }).map((r) => r.path.replace(/^\/refunds\/.*/, 'by id'));
+    return { lost: warned.filter((m) => m.includes('no longer holds its cursor')), listed: asked.filter((p) => p !== 'by id') };
+  };
+  /** Refunds of a payment made outside the gateway (no job of ours), `n`, a minute apart: the order can be told. */
+  async function othersRefunds(n: number): Promise<string[]> {
+    const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 5000 });
+    await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });
+    const made: string[] = [];
+    for (let i = 0; i < n; i++)
+      made.push((await h.sims.xendit.refund(other.id, { amount: 1000, sendWebhook: false, createdAt: new Date(Date.now() - 3600_000 + i * 60_000) })).id);
+    return made;
+  }
+
+  it('one refund: no cursor kept (the order cannot be told), each run reads the start, never a cursor called lost', async () => {
+    await othersRefunds(1);
+    for (let run = 0; run < 2; run++) {
+      const { lost, listed } = await listTold();
+      assert.equal(await h.stores.refundListing.cursor(h.merchant.id, 'test'), null, 'no cursor');
+      assert.deepEqual(lost, []);
+      assert.equal(listed.length, 1, 'the first page only');
+    }
+  });
+
+  it('two refunds: the cursor is the second, held run after run: never called lost, two reads a run', async () => {
+    const [, second] = await othersRefunds(2);
+    await listTold();
+    assert.equal(await h.stores.refundListing.cursor(h.merchant.id, 'test'), second, 'kept once two refunds were seen');
+    for (let run = 0; run < 2; run++) {
+      const { lost, listed } = await listTold();
+      assert.deepEqual(lost, [], 'a held cursor is not called lost');
+      assert.equal(listed.length, 2, 'the page after the cursor and the one before it');
+      assert.equal(await h.stores.refundListing.cursor(h.merchant.id, 'test'), second);
+    }
+  });
+
+  it('a cursor at the first refund Xendit lists (nothing before it: a list that no longer shows an older one, a cursor from before): held, never called lost', async () => {
+    const [only] = await othersRefunds(1);
+    // Not a state the listing makes itself (it keeps a cursor once two refunds were seen): Xendit
+    // does not document that its list keeps every refund, so nothing before a held cursor may be.
+    await h.stores.refundListing.setCursor(h.merchant.id, 'test', only);
+    for (let run = 0; run < 2; run++) {
+      const { lost, listed } = await listTold();
+      assert.deepEqual(lost, [], 'a held cursor is not called lost');
+      assert.equal(await h.stores.refundListing.cursor(h.merchant.id, 'test'), only, 'kept');
+      assert.equal(listed.length, 3, 'the page after the cursor, the one before it, the start');
+    }
+    // Lapsed, with a refund after it: lost, read from the start, that refund found.
+    const ours = await paidAndRecorded();
+    const lostOne = await h.sims.xendit.refund(ours, { amount: 40_000, sendWebhook: false });
+    h.sims.xendit.faults.forgottenCursors.add(only);
+    const { lost } = await listTold();
+    await h.worker.drain();
+    assert.equal(lost.length, 1, 'a lapsed cursor is still called lost');
+    assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, lostOne.id))?.state, 'recorded', 'the refund after it found');
+  });
+
   for (const mode of ['empty', 'restart'] as const) {
     it(`Xendit answering ${mode === 'empty' ? 'an empty page' : 'the first page again'}: a refund made after the kept cursor lapsed is found by the next run and booked once`, async () => {
       // Refunds of a payment made outside the gateway (no job), a minute apart: the order is known, a cursor kept.
