@@ -38,13 +38,10 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
   };
   const jobsOf = async (kind: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind);
 
-  /**
-   * A re-run's first page: the kept walk gone on from the time it reached (a second later: a time
-   * Xendit shows may be cut), by created[lte] rather than after the cursor Xendit may have let lapse.
-   */
-  function resumedAt(page: { afterId?: string; before?: Date }, reached: Date) {
-    assert.equal(page.afterId, undefined, 'no cursor of the run before');
-    assert.equal(page.before?.getTime(), reached.getTime() + 1000, 'the re-run goes on from the time the first page reached, not from the newest');
+  /** A re-run's first page: after the kept cursor, asking only what was made by the time the walk reached (a second later: budgeted-listing.ts). */
+  function resumedAt(page: { afterId?: string; before?: Date }, kept: { afterId: string; reached?: Date | null }) {
+    assert.equal(page.afterId, kept.afterId, 'the re-run continues after the first page, not from the newest');
+    assert.equal(page.before?.getTime(), kept.reached!.getTime() + 1000, 'within the time the first page reached');
   }
 
   /** After a listing's re-run: each of `made` one job and one entry in Xero, recorded, the cursor at its end; another run adds nothing. */
@@ -129,7 +126,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       await eachBookedOnce(made);
     });
 
-    it("killed on the second page, after a withdrawal's job is queued: the cursor and the time kept past the first page, the re-run goes on from that time, and each is booked once", async () => {
+    it("killed on the second page, after a withdrawal's job is queued: the cursor and the time kept past the first page, the re-run continues there, and each is booked once", async () => {
       h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       h.sims.xero.limits.perMinute = 100_000; // 55 transfers in one drain; only exactly-once is tested here
       await funded();
@@ -147,7 +144,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
 
       pages = [];
       await list();
-      resumedAt(pages[0], kept.reached);
+      resumedAt(pages[0], kept);
       await eachBookedOnce(made);
     });
   });
@@ -208,7 +205,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       await eachBookedOnce(made);
     });
 
-    it("killed on the second page, after a movement's job is queued: the cursor and the time kept past the first page, the re-run goes on from that time, and each is booked once", async () => {
+    it("killed on the second page, after a movement's job is queued: the cursor and the time kept past the first page, the re-run continues there, and each is booked once", async () => {
       h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       h.sims.xero.limits.perMinute = 100_000; // 55 entries in one drain; only exactly-once is tested here
       const made = Array.from({ length: 55 }, move);
@@ -225,7 +222,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
 
       pages = [];
       await list();
-      resumedAt(pages[0], kept.reached);
+      resumedAt(pages[0], kept);
       await eachBookedOnce(made);
     });
   });
@@ -334,7 +331,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       }
     });
 
-    it("listed, killed on the second page after a chargeback's job is queued: the cursor and the time kept past the first page, the re-run goes on from that time, and each is booked once", async () => {
+    it("listed, killed on the second page after a chargeback's job is queued: the cursor and the time kept past the first page, the re-run continues there, and each is booked once", async () => {
       h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       h.sims.xero.limits.perMinute = 100_000; // 55 chargebacks in one drain; only exactly-once is tested here
       h.sims.xendit.test.useClock(h.clock);
@@ -375,7 +372,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
 
         pages = [];
         await run();
-        resumedAt(pages[0], kept.reached);
+        resumedAt(pages[0], kept);
         assert.equal(await cursor(), null, 'the listing read to its end');
         assert.deepEqual((await lostJobs()).map((j) => String(j.payload.xenditDisputeId)).sort(), [...made].sort(), 'one job per chargeback');
         await h.worker.drain();

@@ -11,11 +11,11 @@
  * creation time (the Transactions API's created[lte], xendit-node GetAllTransactionsRequest
  * `created`: withdrawals, other movements, chargebacks) therefore keeps where its walk reached as a
  * time, the oldest `created` it read while rows came newest first (walkByTime; else none, and it
- * goes on after its cursor as below), and the next run goes on from there by that
- * filter, from the newest row made by then, with no cursor of an earlier run: however often Xendit
- * lets its cursors lapse, each run gets a budget further. The rows made in the last second it read
- * are read again (a time Xendit shows may be cut finer than it keeps it), absorbed by their jobs'
- * dedupe keys.
+ * goes on after its cursor as below), and the next run asks only what was made by then (a second
+ * later: a time Xendit shows may be cut finer than it keeps it), after the kept cursor: whatever
+ * Xendit answers to one it let lapse (the first page again, or an empty page, then asked by time
+ * alone), the rows it reads are older than those the walk read, and each run gets a budget further
+ * however often its cursors lapse. Rows met again are absorbed by their jobs' dedupe keys.
  *
  * GET /refunds has no date filter (xendit-node GetAllRefundsRequest: limit, after_id, before_id),
  * so the refunds' walk (refund-walk.ts), and a walk kept with no time, go on after the kept cursor.
@@ -53,12 +53,16 @@ export interface TimedCursor {
 const REACHED_MARGIN_MS = 1000;
 
 /**
- * At most `budget` pages of one walk of a listing Xendit filters by creation time: from where it
- * reached (`reached`: by time, see above), else after `afterId`, else from the newest. `save` keeps
- * where it stands (null: at its end) once each page's rows are recorded, as walkPages does. The
- * time it reached is a point to go on from only while every row read came newest first, as
- * Xendit says it lists (clients/xendit/balance.ts): one newer than a row before it, and the walk
- * keeps no time (the next run goes on after its cursor).
+ * At most `budget` pages of one walk of a listing Xendit filters by creation time. A kept walk with
+ * the time it reached (`reached`) asks, for the whole run, what was made at or before that time (a
+ * second later, see above), first after its kept cursor: held, that is the rest of the walk (rows
+ * made in the same second as others are never read twice); let lapse, Xendit answers the first
+ * page of what was made by then, the same rows by time; or an empty page, and the walk asks again
+ * by time alone (an empty page after a cursor held, at the walk's end, costs that one read). Without
+ * a time it goes on after its cursor, else from the newest. `save` keeps where it stands (null: at
+ * its end) once each page's rows are recorded, as walkPages does. The time it reached is a point
+ * to go on from only while every row read came newest first, as Xendit says it lists
+ * (clients/xendit/balance.ts): one newer than a row before it, and the walk keeps no time.
  */
 export async function walkByTime(
   budget: number,
@@ -68,25 +72,27 @@ export async function walkByTime(
 ): Promise<Walked> {
   const before = from.reached ? new Date(from.reached.getTime() + REACHED_MARGIN_MS) : undefined;
   let reached = from.reached ?? null;
-  // The `created` of the last row read (none yet: what the walk asked for); a row newer than it: not newest first.
+  // The `created` of the last row read (none yet: the most the walk asked for); a row newer than it: not newest first.
   let last = before?.getTime() ?? Infinity;
   let ordered = true;
-  return walkPages(
-    budget,
-    before ? undefined : from.afterId,
-    async (afterId) => {
-      const { hasMore, lastId, rows = [] } = await read(from.since, afterId, before);
-      for (const r of rows) {
-        const t = r.created ? Date.parse(r.created) : NaN;
-        if (Number.isNaN(t)) continue;
-        if (t > last) ordered = false;
-        last = t;
-        if (!reached || t < reached.getTime()) reached = new Date(t);
-      }
-      return { done: !hasMore, ...(lastId ? { lastId } : {}) };
-    },
-    ({ done, lastId }) => save(done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt, reached: ordered ? reached : null }),
-  );
+  const step = async (afterId: string | undefined): Promise<Step> => {
+    const { hasMore, lastId, rows = [] } = await read(from.since, afterId, before);
+    for (const r of rows) {
+      const t = r.created ? Date.parse(r.created) : NaN;
+      if (Number.isNaN(t)) continue;
+      if (t > last) ordered = false;
+      last = t;
+      if (!reached || t < reached.getTime()) reached = new Date(t);
+    }
+    return { done: !hasMore, ...(lastId ? { lastId } : {}) };
+  };
+  const keep = ({ done, lastId }: Step) =>
+    save(done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt, reached: ordered ? reached : null });
+  const walked = await walkPages(budget, from.afterId, step, keep);
+  if (!walked.lost || !before) return walked;
+  // Nothing after the kept cursor: the walk's end, or a cursor Xendit let lapse. By time alone (budget left; else next run).
+  const byTime = budget > 1 ? await walkPages(budget - 1, undefined, step, keep) : { pages: 0, done: false };
+  return { pages: byTime.pages + 1, done: byTime.done };
 }
 
 /**
