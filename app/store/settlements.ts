@@ -68,12 +68,13 @@ export interface ListingAt {
   listing: ListingKind;
 }
 
-/** An unfinished listing: the same question (`since`) asked again, continued after `afterId`. */
+/** An unfinished listing: the same question (`since`) asked again, from the oldest `created` it read (`reached`: walkByTime), else after `afterId`. */
 export interface ListCursor {
   since: Date;
   afterId: string;
   /** When that listing began. */
   startedAt: Date;
+  reached?: Date | null; // migration 20261207T2233
 }
 
 const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({
@@ -219,7 +220,7 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
         .where('currency', '=', at.currency)
         .where('listing', '=', at.listing)
         .executeTakeFirst();
-      return r ? { since: new Date(r.since), afterId: r.after_id, startedAt: new Date(r.started_at) } : null;
+      return r ? { since: new Date(r.since), afterId: r.after_id, startedAt: new Date(r.started_at), reached: r.reached ? new Date(r.reached) : null } : null;
     },
 
     /** Set once the rows it moves past are recorded and their jobs queued; null: the listing reached its end. */
@@ -234,7 +235,7 @@ export function createSettlementStore(db: Db, opts: { beforeCommit?: SettlementS
           .execute();
         return;
       }
-      const values = { since: cursor.since, after_id: cursor.afterId, started_at: cursor.startedAt };
+      const values = { since: cursor.since, after_id: cursor.afterId, started_at: cursor.startedAt, reached: cursor.reached ?? null };
       await db
         .insertInto('withdrawal_list_cursors')
         .values({ merchant_id: at.merchantId, mode: at.mode, currency: at.currency, listing: at.listing, ...values })

@@ -38,6 +38,12 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
   };
   const jobsOf = async (kind: string) => (await h.stores.jobs.list()).filter((j) => j.kind === kind);
 
+  /** A re-run's first page: after the kept cursor, asking only what was made by the time the walk reached (a second later: budgeted-listing.ts). */
+  function resumedAt(page: { afterId?: string; before?: Date }, kept: { afterId: string; reached?: Date | null }) {
+    assert.equal(page.afterId, kept.afterId, 'the re-run continues after the first page, not from the newest');
+    assert.equal(page.before?.getTime(), kept.reached!.getTime() + 1000, 'within the time the first page reached');
+  }
+
   /** After a listing's re-run: each of `made` one job and one entry in Xero, recorded, the cursor at its end; another run adds nothing. */
   async function bookedOnce(
     made: string[],
@@ -72,14 +78,14 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
   describe('withdrawals (list-withdrawals)', () => {
     const transfers = () => h.sims.xero.test.bankTransfers(h.tenantId);
     const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'created' });
-    /** The IDR withdrawals listed, each page's after_id and last id. */
-    let pages: { afterId?: string; lastId?: string }[] = [];
+    /** The IDR withdrawals listed, each page's after_id, last id and created[lte]. */
+    let pages: { afterId?: string; lastId?: string; before?: Date }[] = [];
     const list = (dying?: Dying) => {
       const xendit: XenditGateway = {
         ...h.sims.xenditClient,
         listWithdrawals: async (key, q) => {
           const r = await h.sims.xenditClient.listWithdrawals(key, q);
-          if (q.currency === 'IDR' && q.createdAfter) pages.push({ afterId: q.afterId, lastId: r.lastId });
+          if (q.currency === 'IDR' && q.createdAfter) pages.push({ afterId: q.afterId, lastId: r.lastId, before: q.createdBefore });
           return r;
         },
       };
@@ -120,7 +126,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       await eachBookedOnce(made);
     });
 
-    it("killed on the second page, after a withdrawal's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+    it("killed on the second page, after a withdrawal's job is queued: the cursor and the time kept past the first page, the re-run continues there, and each is booked once", async () => {
       h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       h.sims.xero.limits.perMinute = 100_000; // 55 transfers in one drain; only exactly-once is tested here
       await funded();
@@ -132,11 +138,13 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       assert.equal((await jobsOf('record-withdrawal')).length, 51, 'at the moment of death: the first page and one more queued');
       const firstPage = pages[0].lastId;
       assert.ok(firstPage);
-      assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+      const kept = await cursor();
+      assert.equal(kept?.afterId, firstPage, 'the cursor past the first page only');
+      assert.ok(kept.reached, 'and the time it reached');
 
       pages = [];
       await list();
-      assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+      resumedAt(pages[0], kept);
       await eachBookedOnce(made);
     });
   });
@@ -144,14 +152,14 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
   describe('other balance movements (list-withdrawals, listing other)', () => {
     const entries = () => h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference.startsWith('Xendit movement ') && t.status === 'AUTHORISED');
     const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'other' });
-    /** The IDR movements listed, each page's after_id and last id. */
-    let pages: { afterId?: string; lastId?: string }[] = [];
+    /** The IDR movements listed, each page's after_id, last id and created[lte]. */
+    let pages: { afterId?: string; lastId?: string; before?: Date }[] = [];
     const list = (dying?: Dying) => {
       const xendit: XenditGateway = {
         ...h.sims.xenditClient,
         listOtherMovements: async (key, q) => {
           const r = await h.sims.xenditClient.listOtherMovements(key, q);
-          if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId });
+          if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId, before: q.createdBefore });
           return r;
         },
       };
@@ -197,7 +205,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       await eachBookedOnce(made);
     });
 
-    it("killed on the second page, after a movement's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+    it("killed on the second page, after a movement's job is queued: the cursor and the time kept past the first page, the re-run continues there, and each is booked once", async () => {
       h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       h.sims.xero.limits.perMinute = 100_000; // 55 entries in one drain; only exactly-once is tested here
       const made = Array.from({ length: 55 }, move);
@@ -208,11 +216,13 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       assert.equal((await jobsOf('record-other-movement')).length, 51, 'at the moment of death: the first page and one more queued');
       const firstPage = pages[0].lastId;
       assert.ok(firstPage);
-      assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+      const kept = await cursor();
+      assert.equal(kept?.afterId, firstPage, 'the cursor past the first page only');
+      assert.ok(kept.reached, 'and the time it reached');
 
       pages = [];
       await list();
-      assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+      resumedAt(pages[0], kept);
       await eachBookedOnce(made);
     });
   });
@@ -321,7 +331,7 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
       }
     });
 
-    it("listed, killed on the second page after a chargeback's job is queued: the cursor kept past the first page, the re-run continues there, and each is booked once", async () => {
+    it("listed, killed on the second page after a chargeback's job is queued: the cursor and the time kept past the first page, the re-run continues there, and each is booked once", async () => {
       h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
       h.sims.xero.limits.perMinute = 100_000; // 55 chargebacks in one drain; only exactly-once is tested here
       h.sims.xendit.test.useClock(h.clock);
@@ -338,12 +348,12 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
         }
         h.clock.advance(60_000);
         const cursor = () => h.stores.settlements.listCursor({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'chargeback' });
-        let pages: { afterId?: string; lastId?: string }[] = [];
+        let pages: { afterId?: string; lastId?: string; before?: Date }[] = [];
         const xendit: XenditGateway = {
           ...h.sims.xenditClient,
           listChargebacks: async (key, q) => {
             const r = await h.sims.xenditClient.listChargebacks(key, q);
-            if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId });
+            if (q.currency === 'IDR') pages.push({ afterId: q.afterId, lastId: r.lastId, before: q.createdBefore });
             return r;
           },
         };
@@ -356,11 +366,13 @@ describeEachDatabase('scheduled listings re-run after a crash between their step
         assert.equal((await lostJobs()).length, 51, 'at the moment of death: the first page and one more queued');
         const firstPage = pages[0].lastId;
         assert.ok(firstPage);
-        assert.equal((await cursor())?.afterId, firstPage, 'the cursor past the first page only');
+        const kept = await cursor();
+        assert.equal(kept?.afterId, firstPage, 'the cursor past the first page only');
+        assert.ok(kept.reached, 'and the time it reached');
 
         pages = [];
         await run();
-        assert.equal(pages[0].afterId, firstPage, 'the re-run continues after the first page, not from the newest');
+        resumedAt(pages[0], kept);
         assert.equal(await cursor(), null, 'the listing read to its end');
         assert.deepEqual((await lostJobs()).map((j) => String(j.payload.xenditDisputeId)).sort(), [...made].sort(), 'one job per chargeback');
         await h.worker.drain();

@@ -6,8 +6,8 @@
  * (docs.xendit.co/apidocs/list-transactions `types`), whose product_id is the dispute's id or,
  * undocumented which, the disputed payment's (chargeback-dispute.ts ties it to its dispute either way). Each run of the refunds listing reads them per stored key and
  * currency, made in the last LOOK_BACK_DAYS and since the key's business was the merchant's, within
- * a page budget, a walk left unfinished continued by the next run (budgeted-listing.ts, cursors kept
- * as the withdrawals' are: withdrawal_list_cursors, listing 'chargeback').
+ * a page budget, a walk left unfinished continued by the next run from the time it reached
+ * (budgeted-listing.ts, kept as the withdrawals' are: withdrawal_list_cursors, listing 'chargeback').
  *
  * Each one found queues the job its LOST webhook would queue (record-dispute, status LOST): one
  * dedupe key, so the webhook, the daily look, the Dispute Report and this listing make one job
@@ -26,7 +26,7 @@ import type { XenditChargeback, XenditGateway } from '../../clients/xendit/types
 import { UpstreamError } from '../../clients/types.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { jobRow } from '../enqueue.js';
-import { readFrom, readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
+import { readFrom, readWithinBudget, walkByTime, type PageReader, type Walked } from './budgeted-listing.js';
 import type { CrashHook } from './crash-points.js';
 import { feeRead } from './chargeback-fee.js';
 import { disputeOfChargeback } from './chargeback-dispute.js';
@@ -59,7 +59,7 @@ export async function listChargebacks(
   for (const currency of SUPPORTED_CURRENCIES) {
     const at: ListingAt & { currency: Currency } = { merchantId: merchant.id, mode, currency, listing: 'chargeback' };
     const since = readFrom(deps.clock(), LOOK_BACK_DAYS, keySince);
-    const page = (since: Date, afterId: string | undefined) => readPage(deps, merchant, key, keySince, currency, since, afterId);
+    const page: PageReader = (since, afterId, before) => readPage(deps, merchant, key, keySince, currency, since, afterId, before);
     try {
       await readWithinBudget(deps, PAGE_BUDGET, {
         kept: await deps.stores.settlements.listCursor(at),
@@ -85,19 +85,9 @@ export async function listChargebacks(
   }
 }
 
-type Page = (since: Date, afterId: string | undefined) => Promise<{ hasMore: boolean; lastId?: string }>;
-
-/** Pages from `afterId` (none: the newest), at most `budget`: each chargeback's job queued before the cursor moves past its page. */
-async function walk(deps: Deps, at: ListingAt, from: Omit<ListCursor, 'afterId'> & { afterId?: string }, budget: number, page: Page): Promise<Walked> {
-  return walkPages(
-    budget,
-    from.afterId,
-    async (afterId) => {
-      const { hasMore, lastId } = await page(from.since, afterId);
-      return { done: !hasMore, ...(lastId ? { lastId } : {}) };
-    },
-    ({ done, lastId }) => deps.stores.settlements.setListCursor(at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt }),
-  );
+/** Pages (from where a kept walk reached, or the newest), at most `budget`: each chargeback's job queued before the cursor moves past its page. */
+async function walk(deps: Deps, at: ListingAt, from: Omit<ListCursor, 'afterId'> & { afterId?: string }, budget: number, page: PageReader): Promise<Walked> {
+  return walkByTime(budget, from, page, (cursor) => deps.stores.settlements.setListCursor(at, cursor));
 }
 
 async function readPage(
@@ -108,12 +98,14 @@ async function readPage(
   currency: Currency,
   since: Date,
   afterId: string | undefined,
-): Promise<{ hasMore: boolean; lastId?: string }> {
+  before: Date | undefined,
+): ReturnType<PageReader> {
   // Xendit asks for both ends of the window: up to a day ahead covers a clock behind Xendit's.
-  const createdBefore = new Date(deps.clock().getTime() + 86_400_000);
+  const ahead = new Date(deps.clock().getTime() + 86_400_000);
+  const createdBefore = before && before < ahead ? before : ahead;
   const { chargebacks, hasMore, lastId } = await deps.xendit.listChargebacks(key, { currency, limit: PAGE_SIZE, afterId, createdAfter: since, createdBefore });
   for (const c of chargebacks) await seen(deps, merchant, key, keySince, c);
-  return { hasMore, ...(lastId ? { lastId } : {}) };
+  return { hasMore, ...(lastId ? { lastId } : {}), rows: chargebacks };
 }
 
 /**

@@ -91,9 +91,10 @@ export function movementListings(
 export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, currency: Currency, from: Date | null, changed = false): PageReader {
   // Test or live by the key whose account it moved in, never by the mode in use.
   const live = modeOfXenditKey(key) === 'live';
-  return async (since, afterId) => {
+  return async (since, afterId, before) => {
     // Xendit asks for both ends of the window: up to a day ahead covers a clock behind Xendit's.
-    const createdBefore = changed ? since : new Date(deps.clock().getTime() + 86_400_000);
+    const end = changed ? since : new Date(deps.clock().getTime() + 86_400_000);
+    const createdBefore = before && before < end ? before : end;
     const { movements, hasMore, lastId } = await deps.xendit.listOtherMovements(key, {
       currency,
       limit: PAGE_SIZE,
@@ -102,7 +103,7 @@ export function otherMovementsPage(deps: Deps, merchant: Merchant, key: string, 
       createdBefore,
     });
     for (const m of movements) await movementSeen(deps, merchant, live, m, from);
-    return { hasMore, ...(lastId ? { lastId } : {}) };
+    return { hasMore, ...(lastId ? { lastId } : {}), rows: movements };
   };
 }
 

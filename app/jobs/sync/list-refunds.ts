@@ -157,19 +157,24 @@ async function listMerchantRefunds(
 }
 
 /**
- * Whether Xendit still holds a refund listing's cursor: the page before it (before_id, xendit-node
- * GetAllRefundsRequest) shows the refund before it, the cursor being the newest of an oldest-first
- * listing of more than one. An empty page there says it does not; the first page again (the other
- * answer to a cursor it does not hold) never reaches here, read as the page after the cursor.
+ * Whether Xendit still holds a refund listing's cursor, the page after it being empty: the page
+ * before it (before_id, xendit-node GetAllRefundsRequest) shows the refund before it. The listing
+ * keeps a cursor once two refunds were seen, but that Xendit's list keeps every refund is not
+ * documented: with nothing shown before it, the first page (two refunds) tells whether the list
+ * ends at the cursor (nothing after it to miss: held, or as good as) or goes past it (lost). The
+ * first page again (the other answer to a cursor it does not hold) never reaches here, read as the
+ * page after the cursor.
  */
 async function cursorHeld(deps: ListDeps, key: string, cursor: string): Promise<boolean> {
   try {
-    return (await deps.xendit.listRefunds(key, { limit: 1, beforeId: cursor })).lastId !== undefined;
+    if ((await deps.xendit.listRefunds(key, { limit: 1, beforeId: cursor })).lastId !== undefined) return true;
   } catch (err) {
     // A revision refusing before_id: no way to tell, the cursor is kept as it always was.
     if (err instanceof UpstreamError && err.kind === 'rejected') return true;
     throw err;
   }
+  const start = await deps.xendit.listRefunds(key, { limit: 2 });
+  return start.lastId === cursor && !start.hasMore;
 }
 
 /** What one page held: each refund queued (or watched while PENDING); those PENDING too long to wait for. */

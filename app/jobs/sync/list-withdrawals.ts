@@ -21,14 +21,14 @@ import type { Clock } from '../../clock.js';
 import type { Stores } from '../../store/index.js';
 import { listingKeys, listsMovements, modeOfXenditKey, type Merchant } from '../../store/merchant-model.js';
 import type { XenditGateway, XenditWithdrawal } from '../../clients/xendit/types.js';
-import type { ListingAt, ListingKind, Withdrawal } from '../../store/settlements.js';
+import type { ListCursor, ListingAt, ListingKind, Withdrawal } from '../../store/settlements.js';
 import { raiseAlert } from '../../alerts/raise.js';
 import { message } from '../../i18n/index.js';
 import { enqueue, jobRow } from '../enqueue.js';
 import type { JobPayload } from '../kinds.js';
 import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../../money.js';
 import { UpstreamError } from '../../clients/types.js';
-import { readFrom, readWithinBudget, walkPages, type PageReader, type Walked } from './budgeted-listing.js';
+import { readFrom, readWithinBudget, walkByTime, type PageReader, type Walked } from './budgeted-listing.js';
 import { listedSince } from './key-business.js';
 import { movementListings, movementSeen, otherMovementsFrom, otherMovementsPage, warnOfBookedReserves } from './list-other-movements.js';
 import { readUnlisted, type ListedKey } from './unlisted-rows.js';
@@ -170,9 +170,9 @@ type Listing = { merchant: Merchant; key: string; keySince: Date; at: ListingAt 
 /**
  * One currency's withdrawals made since `since` ('created'), or sent back since then ('reversed':
  * one made long ago may come back late), within the run's page budget (readWithinBudget): first the
- * rest of a listing an earlier run left unfinished (the same question, after_id where it stopped),
- * then, budget left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
- * An empty page after a kept cursor (one Xendit may no longer hold) reads that walk again from the newest (budgeted-listing.ts).
+ * rest of a listing an earlier run left unfinished (the same question, from the oldest `created` it
+ * reached: no cursor of an earlier run, which Xendit may have let lapse, budgeted-listing.ts), then,
+ * budget left, a new one from the newest. Every run reads each listing to its end or leaves a cursor.
  */
 async function listCurrency(deps: Deps, l: Listing, since: Date, read: PageReader): Promise<void> {
   await readWithinBudget(deps, deps.pageBudget ?? PAGE_BUDGET, {
@@ -191,19 +191,11 @@ async function listCurrency(deps: Deps, l: Listing, since: Date, read: PageReade
 }
 
 /**
- * Pages of one listing from `afterId` (none: the newest), at most `budget`: each row recorded (and
- * its job queued) before the cursor moves past its page, so a run that dies loses nothing.
+ * Pages of one listing (from where a kept walk reached, or the newest), at most `budget`: each row
+ * recorded (and its job queued) before the cursor moves past its page, so a run that dies loses nothing.
  */
-async function walk(deps: Deps, l: Listing, from: { since: Date; afterId?: string; startedAt: Date }, budget: number, read: PageReader): Promise<Walked> {
-  return walkPages(
-    budget,
-    from.afterId,
-    async (afterId) => {
-      const { hasMore, lastId } = await read(from.since, afterId);
-      return { done: !hasMore, ...(lastId ? { lastId } : {}) };
-    },
-    ({ done, lastId }) => deps.stores.settlements.setListCursor(l.at, done ? null : { since: from.since, afterId: lastId!, startedAt: from.startedAt }),
-  );
+async function walk(deps: Deps, l: Listing, from: Omit<ListCursor, 'afterId'> & { afterId?: string }, budget: number, read: PageReader): Promise<Walked> {
+  return walkByTime(budget, from, read, (cursor) => deps.stores.settlements.setListCursor(l.at, cursor));
 }
 
 const what = (l: Listing): string => (movementListing(l.at.listing) ? 'movement' : 'withdrawal');
@@ -212,15 +204,16 @@ const what = (l: Listing): string => (movementListing(l.at.listing) ? 'movement'
 function withdrawalsPage(deps: Deps, l: Listing): PageReader {
   // Test or live by the key whose account it left, never by the mode in use.
   const live = modeOfXenditKey(l.key) === 'live';
-  return async (since, afterId) => {
+  return async (since, afterId, before) => {
     const { withdrawals, hasMore, lastId } = await deps.xendit.listWithdrawals(l.key, {
       currency: l.at.currency,
       limit: PAGE_SIZE,
       afterId,
       ...(l.at.listing === 'created' ? { createdAfter: since } : { reversedAfter: since }),
+      ...(before ? { createdBefore: before } : {}),
     });
     for (const w of withdrawals) await seen(deps, l, live, w);
-    return { hasMore, ...(lastId ? { lastId } : {}) };
+    return { hasMore, ...(lastId ? { lastId } : {}), rows: withdrawals };
   };
 }
 

@@ -79,6 +79,8 @@ export interface WithdrawalListCursorsTable {
   since: Timestamp;
   after_id: string;
   started_at: Timestamp;
+  /** Migration 20261207T2233: the oldest `created` the unfinished walk read; the next run goes on from it by time (null: after after_id). */
+  reached: Timestamp | null;
 }
 
 /** A Bank Transfer out of a BANK clearing account; a Receive Money into the settlement bank coded to any other. */
