@@ -74,7 +74,7 @@ export interface ListCursor {
   afterId: string;
   /** When that listing began. */
   startedAt: Date;
-  reached?: Date | null; // migration 20261207T2233
+  reached?: Date | null; // migration 20261207T2305
 }
 
 const toWithdrawal = (r: Selectable<WithdrawalsTable>): Withdrawal => ({

@@ -79,7 +79,7 @@ export interface WithdrawalListCursorsTable {
   since: Timestamp;
   after_id: string;
   started_at: Timestamp;
-  /** Migration 20261207T2233: the oldest `created` the unfinished walk read; the next run goes on from it by time (null: after after_id). */
+  /** Migration 20261207T2305: the oldest `created` the unfinished walk read; the next run goes on from it by time (null: after after_id). */
   reached: Timestamp | null;
 }
 
