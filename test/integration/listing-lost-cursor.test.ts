@@ -15,6 +15,8 @@ import type { ListingAt } from '../../app/store/settlements.js';
 
 const DAY = 86_400_000;
 
+/** What Xendit may answer to a cursor it no longer holds (simulators/xendit/cursor.ts): none is documented. */
+const answerTo = { empty: 'an empty page', restart: 'the first page again', refuse: 'a 400' } as const;
 describeEachDatabase('listings whose kept cursor Xendit no longer holds', ({ db }) => {
   let h: Harness;
   beforeEach(async () => {
@@ -28,7 +30,7 @@ describeEachDatabase('listings whose kept cursor Xendit no longer holds', ({ db 
     new Set((await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal').map((j) => String(j.payload.xenditTransactionId)));
   const created = (): ListingAt => ({ merchantId: h.merchant.id, mode: 'test', currency: 'IDR', listing: 'created' });
   /** Xendit lets the cursor the listing kept lapse (faults.forgottenCursors), answering it as `mode` says. */
-  const lapse = async (mode: 'empty' | 'restart') => {
+  const lapse = async (mode: 'empty' | 'restart' | 'refuse') => {
     const kept = await h.stores.settlements.listCursor(created());
     assert.ok(kept, 'a cursor kept by the run before');
     h.sims.xendit.faults.unknownCursor = mode;
@@ -57,8 +59,8 @@ describeEachDatabase('listings whose kept cursor Xendit no longer holds', ({ db 
     h.sims.xendit.limits.testPerMinute = 1000; // restored by the next harness
   });
 
-  for (const mode of ['empty', 'restart'] as const) {
-    describe(`Xendit answering ${mode === 'empty' ? 'an empty page' : 'the first page again'}`, () => {
+  for (const mode of ['empty', 'restart', 'refuse'] as const) {
+    describe(`Xendit answering ${answerTo[mode]}`, () => {
       for (const kept of ['its time', 'no time (kept before times were)'] as const)
         it(`the withdrawals after the lapsed cursor, kept with ${kept}, are found in the same run, back to where the kept walk read, even those now older than the weeks a new walk reads`, async () => {
           const start = await keySince();
@@ -181,8 +183,8 @@ describeEachDatabase('the refund listing, oldest first, whose kept cursor Xendit
     assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, lostOne.id))?.state, 'recorded', 'the refund after it found');
   });
 
-  for (const mode of ['empty', 'restart'] as const) {
-    it(`Xendit answering ${mode === 'empty' ? 'an empty page' : 'the first page again'}: a refund made after the kept cursor lapsed is found by the next run and booked once`, async () => {
+  for (const mode of ['empty', 'restart', 'refuse'] as const) {
+    it(`Xendit answering ${answerTo[mode]}: a refund made after the kept cursor lapsed is found by the next run and booked once`, async () => {
       // Refunds of a payment made outside the gateway (no job), a minute apart: the order is known, a cursor kept.
       const other = h.sims.xendit.createInvoice({ account: h.merchant.xenditSecretKey, currency: 'IDR', amount: 5000 });
       await h.sims.xendit.pay(other.id, { sendCallback: false, ...REFUNDABLE });

@@ -7,7 +7,7 @@
  *
  * How long Xendit holds a cursor (after_id) is documented nowhere, nor what it answers after one it
  * no longer holds (its row gone from the list, or a cursor it let lapse between two runs;
- * clients/xendit/paging.ts): the first page again, or an empty page. A listing Xendit filters by
+ * clients/xendit/paging.ts): the first page again, or an empty page (or a 400, taken as one). A listing Xendit filters by
  * creation time (the Transactions API's created[lte], xendit-node GetAllTransactionsRequest
  * `created`: withdrawals, other movements, chargebacks) therefore keeps where its walk reached as a
  * time, the oldest `created` it read while rows came newest first (walkByTime; else none, and it
@@ -161,6 +161,12 @@ export type Step = { done: boolean; lastId?: string };
  * `save` then keeps where the walk goes on (or that it ended) before the next is read, so a run
  * that dies loses nothing. An empty first page after `afterId` saves nothing: `lost` (see above).
  */
+/** null for a kept cursor refused (a 400, the third answer Xendit may give to one it no longer holds: taken as an empty page); else throws `err`. */
+export function keptCursorRefused(err: unknown, kept: boolean): null {
+  if (kept && err instanceof UpstreamError && err.kind === 'rejected') return null;
+  throw err;
+}
+
 export async function walkPages(
   budget: number,
   afterId: string | undefined,
@@ -168,8 +174,9 @@ export async function walkPages(
   save: (step: Step) => Promise<void>,
 ): Promise<Walked> {
   for (let n = 0; n < budget; n++) {
-    const step = await read(afterId);
-    if (n === 0 && afterId !== undefined && !step.lastId) return { pages: 1, done: false, lost: true };
+    const kept = n === 0 && afterId !== undefined;
+    const step = await read(afterId).catch((err: unknown) => keptCursorRefused(err, kept));
+    if (!step || (kept && !step.lastId)) return { pages: 1, done: false, lost: true };
     const done = step.done || !step.lastId;
     await save({ ...step, done });
     if (done) return { pages: n + 1, done: true };

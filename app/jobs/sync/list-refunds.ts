@@ -36,6 +36,7 @@ import type { Merchant } from '../../store/merchants.js';
 import type { XenditRefund } from '../../clients/xendit/types.js';
 import { listOrder } from './list-order.js';
 import { listNewestFirst, type Listing } from './refund-walk.js';
+import { keptCursorRefused } from './budgeted-listing.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { listChargebacks } from './list-chargebacks.js';
@@ -118,10 +119,13 @@ async function listMerchantRefunds(
   const read: XenditRefund[] = [];
   let afterId = cursor ?? undefined;
   for (let page = 0; page < pages; page++) {
-    const { refunds, hasMore, lastId } = await deps.xendit.listRefunds(key, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) });
+    const listed = await deps.xendit
+      .listRefunds(key, { limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) })
+      .catch((err: unknown) => keptCursorRefused(err, page === 0 && Boolean(cursor)));
+    const { refunds, hasMore, lastId } = listed ?? { refunds: [], hasMore: false, lastId: undefined };
     // Nothing after the kept cursor: no refund made since, or a cursor Xendit no longer holds (its
     // answer to one is documented nowhere: clients/xendit/paging.ts), the refunds after it never shown.
-    if (page === 0 && cursor && !lastId && !(await cursorHeld(deps, key, cursor))) {
+    if (page === 0 && cursor && (!listed || (!lastId && !(await cursorHeld(deps, key, cursor))))) {
       await deps.stores.refundListing.setCursor(merchant.id, mode, null);
       deps.logger.warn(
         { merchantId: merchant.id, mode, afterId: cursor },

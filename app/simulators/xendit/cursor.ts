@@ -4,7 +4,8 @@
  * gone from the list, e.g. a PENDING withdrawal that went through while a `statuses=PENDING` listing
  * was paged) is documented nowhere (docs.xendit.co List Transactions, List Refunds, List Invoices;
  * xendit-node's docs): by default the simulator answers an empty last page; faults.unknownCursor
- * 'restart' answers the first page, as if no cursor was sent. The gateway must be right with both.
+ * 'restart' answers the first page, as if no cursor was sent, and 'refuse' a 400 API_VALIDATION_ERROR
+ * (Xendit's answer to a request it will not take, docs.xendit.co errors). The gateway must be right with all three.
  * Nor is a cursor's lifetime documented: faults.forgottenCursors holds ids answered as unknown though
  * their row is still listed (a cursor a listing kept between runs that Xendit let lapse), until a
  * page ending at the same row hands it out afresh (handOut).
@@ -27,6 +28,12 @@ export function rowsBeforeCursor<T>(faults: XenditFaults, rows: T[], cursor: str
   const at = faults.forgottenCursors.has(cursor) ? -1 : rows.findIndex((r) => idOf(r) === cursor);
   if (at >= 0) return rows.slice(Math.max(0, at - limit), at);
   return faults.unknownCursor === 'restart' ? rows.slice(0, limit) : [];
+}
+
+/** Whether a list refuses `cursor` (faults.unknownCursor 'refuse'): one it does not hold, or let lapse. */
+export function refusesCursor<T>(faults: XenditFaults, rows: T[], cursor: string | undefined, idOf: (row: T) => string): boolean {
+  if (cursor === undefined || faults.unknownCursor !== 'refuse') return false;
+  return faults.forgottenCursors.has(cursor) || !rows.some((r) => idOf(r) === cursor);
 }
 
 /** A page answered: the cursor its last row is, handed out afresh, is held again (forgottenCursors). */

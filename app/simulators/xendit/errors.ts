@@ -13,8 +13,8 @@ export class XenditFaults extends Faults {
    * so a real API honouring only one of them behaves like this for the other.
    */
   ignoreListCursor = false;
-  /** Test option: what a list answers to a page cursor it does not hold (cursor.ts): an empty page, or the first page again. */
-  unknownCursor: 'empty' | 'restart' = 'empty';
+  /** Test option: what a list answers to a page cursor it does not hold (cursor.ts): an empty page, the first page again, or a 400. */
+  unknownCursor: 'empty' | 'restart' | 'refuse' = 'empty';
   /** Test option: page cursors answered as unknown (unknownCursor) though their row is still listed: ones Xendit let lapse (cursor.ts). */
   forgottenCursors = new Set<string>();
   /**

@@ -13,7 +13,8 @@ import type { Ctx, SimRefund, SimRefundWebhook, SimXenditInvoice, XenditSimAccou
 import { deliver } from './deliveries.js';
 import { paymentIdOf } from './json.js';
 import { simRefundSupport } from './refund-channels.js';
-import { handOut, rowsAfterCursor, rowsBeforeCursor } from './cursor.js';
+import { validation } from './errors.js';
+import { handOut, refusesCursor, rowsAfterCursor, rowsBeforeCursor } from './cursor.js';
 
 /** Kept in the simulator's state, so the demo's saved state keeps them across a restart. */
 export function refundState(ctx: Ctx): { refunds: SimRefund[]; webhooks: SimRefundWebhook[] } {
@@ -305,6 +306,8 @@ export function listRefundsRoute(ctx: Ctx, req: Request, res: Response): void {
     .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : 1));
   if (newestFirst) rows.reverse();
   const limit = Math.min(Math.max(Number(req.query.limit) || 10, 1), 100);
+  const asked = typeof req.query.before_id === 'string' ? req.query.before_id : typeof req.query.after_id === 'string' ? req.query.after_id : undefined;
+  if (refusesCursor(ctx.faults, rows, asked, (r) => r.id)) return validation(res, 'after_id or before_id is not a valid refund id');
   if (typeof req.query.before_id === 'string') {
     // has_more: whether rows come before these (nothing the gateway reads).
     const before = rowsBeforeCursor(ctx.faults, rows, req.query.before_id, limit, (r) => r.id);

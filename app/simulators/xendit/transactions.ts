@@ -10,7 +10,7 @@ import { wire } from './json.js';
 import { type Ctx, type SimMovement, type SimXenditInvoice, type XenditSimAccount } from './state.js';
 import { withdrawalJson, withdrawalsOf } from './withdrawals.js';
 import { channelCategoryOf, moneyBackRows } from './money-back.js';
-import { handOut, rowsAfterCursor } from './cursor.js';
+import { handOut, refusesCursor, rowsAfterCursor } from './cursor.js';
 
 /**
  * GET /transactions (Balance and Transaction API): one PAYMENT transaction per paid invoice, with
@@ -128,7 +128,9 @@ export function listTransactionsRoute(ctx: Ctx, req: Request, res: Response): vo
       return (!updatedGte || changed >= updatedGte) && (!updatedLte || changed <= updatedLte);
     })
     .sort((a, b) => b.at.getTime() - a.at.getTime() || (String(a.json.id) < String(b.json.id) ? 1 : -1));
-  rows = rowsAfterCursor(ctx.faults, rows, text(req.query.after_id) || undefined, (r) => String(r.json.id));
+  const afterId = text(req.query.after_id) || undefined;
+  if (refusesCursor(ctx.faults, rows, afterId, (r) => String(r.json.id))) return validation(res, 'after_id is not a valid transaction id');
+  rows = rowsAfterCursor(ctx.faults, rows, afterId, (r) => String(r.json.id));
   res.json({ has_more: rows.length > limit, data: handOut(ctx.faults, rows.slice(0, limit), (r) => String(r.json.id)).map((r) => r.json), links: [] });
 }
 
