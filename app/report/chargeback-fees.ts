@@ -124,8 +124,8 @@ async function transactionLookups(
   deps: ReportDeps,
   merchantId: string,
   disputeIds: string[],
-): Promise<Map<string, { txnId?: string; payment?: { id: string; amount: number } }>> {
-  const out = new Map<string, { txnId?: string; payment?: { id: string; amount: number } }>();
+): Promise<Map<string, { txnId?: string; payment?: { id: string; amount: number; held: string[] } }>> {
+  const out = new Map<string, { txnId?: string; payment?: { id: string; amount: number; held: string[] } }>();
   const stores = deps.stores;
   if (!stores?.refunds || !disputeIds.length) return out;
   const rows = [...(await stores.refunds.byXenditIds(merchantId, disputeIds)).values()].filter((r) => r.kind === 'chargeback');
@@ -133,9 +133,11 @@ async function transactionLookups(
   for (const [i, r] of rows.entries()) {
     const known = await stores.knownDisputes?.byId(merchantId, r.xenditRefundId);
     const paymentId = known?.xenditPaymentId ?? payments[i]?.xenditPaymentId ?? null;
+    // Under the payment's id, a transaction another chargeback of it holds is not this one's (getChargeback).
+    const held = rows.flatMap((o) => (o.id !== r.id && o.paymentId === r.paymentId && o.chargebackFee ? [o.chargebackFee.txnId] : []));
     out.set(r.xenditRefundId, {
       ...(r.chargebackFee?.txnId ? { txnId: r.chargebackFee.txnId } : {}),
-      ...(paymentId ? { payment: { id: paymentId, amount: r.amount } } : {}),
+      ...(paymentId ? { payment: { id: paymentId, amount: r.amount, held } } : {}),
     });
   }
   return out;

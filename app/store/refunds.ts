@@ -96,6 +96,19 @@ const toRefund = (r: Selectable<RefundsTable>): Refund => ({
   refundedAt: r.refunded_at,
 });
 
+const TXN_ONCE_INDEX = 'refunds_chargeback_txn_once';
+
+/** The write's outcome; false when the transaction it names is another chargeback row's (TXN_ONCE_INDEX). */
+async function heldElsewhereIsFalse(write: Promise<boolean>): Promise<boolean> {
+  try {
+    return await write;
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string };
+    if (e.code === '23505' && e.constraint === TXN_ONCE_INDEX) return false;
+    throw err;
+  }
+}
+
 export function createRefundStore(db: Db) {
   /** With `claim`, only while it holds its job (claim-fence.ts); whether it was written. */
   const update = async (id: string, set: Updateable<RefundsTable>, now: Date, claim?: Claim) => {
@@ -263,22 +276,28 @@ export function createRefundStore(db: Db) {
       });
     },
     needsReview: (id: string, reason: string, now: Date) => update(id, { state: 'needs_review', last_error: reason }, now),
-    /** A chargeback's fee as read from its transaction; kept, so a run again books the same figures (a row read already stands). */
+    /**
+     * A chargeback's fee as read from its transaction; kept, so a run again books the same figures (a
+     * row read already stands). Not written (false) when another chargeback of the merchant holds that
+     * transaction already (migration 20261207T2259_chargeback_txn_once).
+     */
     noteChargebackFee: (id: string, f: ChargebackFeeRead, now: Date) =>
-      fencedUpdate(
-        db
-          .updateTable('refunds')
-          .set({
-            chargeback_txn_id: f.txnId,
-            fee: f.fee,
-            fee_tax: f.feeTax,
-            fee_withheld: f.withheld,
-            chargeback_amount: f.amount ?? null,
-            fee_in_amount: f.inAmount ?? null,
-            updated_at: now,
-          })
-          .where('id', '=', id)
-          .where('fee', 'is', null),
+      heldElsewhereIsFalse(
+        fencedUpdate(
+          db
+            .updateTable('refunds')
+            .set({
+              chargeback_txn_id: f.txnId,
+              fee: f.fee,
+              fee_tax: f.feeTax,
+              fee_withheld: f.withheld,
+              chargeback_amount: f.amount ?? null,
+              fee_in_amount: f.inAmount ?? null,
+              updated_at: now,
+            })
+            .where('id', '=', id)
+            .where('fee', 'is', null),
+        ),
       ),
     /** The fee's entry (Spend Money or manual journal): marked before it is sent (send-once.ts), null once Xero answered that it did not take it. */
     noteFeeAttempt: (id: string, at: Date | null, now: Date, claim?: Claim) => update(id, { fee_attempt_at: at }, now, claim),

@@ -7,7 +7,7 @@ import { disputeCallbackPathFor } from '../../app/paths.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
 import { createWorker } from '../../app/bin/worker.js';
-import { Crashed, dieAt } from '../helpers/crash.js';
+import { Crashed, dieAt, dieOnCall } from '../helpers/crash.js';
 
 /**
  * Which id a CHARGEBACK transaction's product_id holds, the dispute's or the disputed payment's, is
@@ -59,9 +59,14 @@ describeEachDatabase("chargebacks whose CHARGEBACK transaction names the dispute
     return ids;
   }
   /** Lost at Xendit with `FEE`, its CHARGEBACK transaction under the payment's id, no webhook sent. */
-  async function lostUnderPayment(id: string) {
+  async function lostUnderPayment(id: string, listedAfterMs?: number) {
     h.clock.advance(60_000);
-    await h.sims.xendit.resolveDispute(id, 'LOST', { sendWebhook: false, fee: FEE, chargebackProductId: 'payment' });
+    await h.sims.xendit.resolveDispute(id, 'LOST', {
+      sendWebhook: false,
+      fee: FEE,
+      chargebackProductId: 'payment',
+      ...(listedAfterMs ? { listedAfterMs } : {}),
+    });
     h.clock.advance(60_000);
   }
   /** The dispute's first webhook came: its job read it open (and so learnt its payment). */
@@ -204,6 +209,87 @@ describeEachDatabase("chargebacks whose CHARGEBACK transaction names the dispute
     for (const r of review)
       assert.match(r, new RegExp(`^match-chargeback: .* 2 of its disputes took that amount \\(${[...ids].sort().join(', ')}\\): record it by hand`));
     assert.equal(notes().length, 0);
+  });
+
+  describe('two disputes of one payment of the same amount, the first booked with its fee', () => {
+    const HOUR = 3_600_000;
+    const feeRefs = () =>
+      feeEntries()
+        .map((t) => t.reference)
+        .sort();
+    const journalRefs = () => h.sims.xero.manualJournalsOf(h.tenantId).filter((j) => j.narration.startsWith('Xendit chargeback fee '));
+    /** d1 lost, its LOST webhook sent, booked with its fee (transaction txn_d1). */
+    async function firstBooked() {
+      const ids = await disputed([50_000, 50_000]);
+      for (const id of ids) await heardOf(id);
+      await lostUnderPayment(ids[0]);
+      await hint(ids[0], 'LOST').expect(200);
+      await h.worker.drain();
+      await bookedOnce([ids[0]]);
+      return ids;
+    }
+
+    it("the second's LOST webhook before Xendit lists its transaction: the first's fee is not booked again; the listing books the second's once it is listed", async () => {
+      const [d1, d2] = await firstBooked();
+      await lostUnderPayment(d2, HOUR);
+      await hint(d2, 'LOST').expect(200);
+      await h.worker.drain();
+      assert.deepEqual(feeRefs(), [`Xendit chargeback fee txn_${d1}`], 'the first transaction booked once');
+      assert.deepEqual(journalRefs(), [], 'no journal either');
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, d2))?.chargebackFee, null, "the second keeps no transaction of the first's");
+      await list();
+      await h.worker.drain();
+      assert.deepEqual(feeRefs(), [`Xendit chargeback fee txn_${d1}`], 'its transaction not listed yet: nothing more');
+      h.clock.advance(HOUR);
+      await list();
+      await h.worker.drain();
+      await bookedOnce([d1, d2]);
+      h.clock.advance(30 * 60_000);
+      await list();
+      await h.worker.drain();
+      await bookedOnce([d1, d2]);
+    });
+
+    it("the listing finds the second's transaction: its job takes that one, not the first's, and books its fee at once", async () => {
+      const [d1, d2] = await firstBooked();
+      await lostUnderPayment(d2);
+      await list();
+      await h.worker.drain();
+      await bookedOnce([d1, d2]);
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, d2))?.chargebackFee?.txnId, `txn_${d2}`);
+    });
+
+    it("a job that missed the first's read (another worker's, not committed when it looked): the store refuses the same transaction; nothing booked twice", async () => {
+      const [d1, d2] = await firstBooked();
+      await lostUnderPayment(d2, HOUR);
+      const stale = { ...h.stores, refunds: { ...h.stores.refunds, forPayment: async () => [] } };
+      const racing = createWorker({ stores: stale, xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: silent });
+      await hint(d2, 'LOST').expect(200);
+      await racing.drain();
+      assert.deepEqual(feeRefs(), [`Xendit chargeback fee txn_${d1}`], 'the first transaction booked once');
+      assert.equal((await h.stores.refunds.byXenditId(h.merchant.id, d2))?.chargebackFee, null);
+      h.clock.advance(HOUR);
+      await list();
+      await h.worker.drain();
+      await bookedOnce([d1, d2]);
+    });
+
+    it("the worker killed after Xero took the second's fee, before it was stored: the run again books it once", async () => {
+      const [d1, d2] = await firstBooked();
+      await lostUnderPayment(d2);
+      const dying = dieOnCall(h.stores, 'refunds', 'feeBooked');
+      const doomed = createWorker({ stores: dying.stores, xero: h.sims.xeroClient, xendit: h.sims.xenditClient, clock: h.clock, logger: silent });
+      await hint(d2, 'LOST').expect(200);
+      await doomed.drain().catch(() => undefined);
+      assert.ok(dying.died(), 'died calling refunds.feeBooked');
+      assert.deepEqual(feeRefs(), [`Xendit chargeback fee txn_${d1}`, `Xendit chargeback fee txn_${d2}`].sort(), 'Xero took it');
+      h.clock.advance(10 * 60_000);
+      h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+      await h.worker.drain();
+      await list();
+      await h.worker.drain();
+      await bookedOnce([d1, d2]);
+    });
   });
 
   it('the listing killed after the job is queued: the re-run queues nothing more; booked once with its fee', async () => {

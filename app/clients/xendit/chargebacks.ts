@@ -87,13 +87,15 @@ export function chargebackCalls(call: XenditCall): Pick<XenditGateway, 'listChar
       const own = chargebacks.find((c) => c.disputeId === disputeId);
       if (own || !payment) return own ?? null;
       // product_id may name the disputed payment instead (undocumented): its one chargeback of the
-      // amount lost, the fee inside it or on top; two alike on one payment are not told apart.
+      // amount lost, the fee inside it or on top, that no other dispute of it holds already (a second
+      // dispute of the same amount, its own transaction not listed yet, is not given the first's);
+      // two alike still free are not told apart.
       const lost = (c: XenditChargeback) =>
         c.amount === payment.amount || (c.fee.inAmount === true && c.amount - c.fee.fee - c.fee.withheld === payment.amount);
       const byPayment = (await listed(secretKey, { currency, limit: 10, productId: payment.id })).chargebacks.filter(
-        (c) => c.disputeId === payment.id && lost(c),
+        (c) => c.disputeId === payment.id && lost(c) && !payment.held?.includes(c.id),
       );
-      return byPayment.length === 1 ? { ...byPayment[0], disputeId } : null;
+      return byPayment.length === 1 ? { ...byPayment[0], disputeId, byPayment: true } : null;
     },
     async getChargebackTransaction(secretKey, id) {
       // GET /transactions/{id} (xendit-node TransactionApi getTransactionByID); 404: none of this account's.

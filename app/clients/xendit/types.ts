@@ -215,7 +215,9 @@ export interface XenditChargeback {
   referenceId?: string;
   /** What Xendit charged on it: its `fee` object (clients/xendit/chargebacks.ts). */
   fee: ChargebackFee;
+  byPayment?: true; // found by getChargeback under the disputed payment's id: tied by its amount, not by id
 }
+export type ChargebackOfPayment = { id: string; amount: number; held?: readonly string[] };
 
 /**
  * A chargeback's fee, minor units: Xendit's `fee` with the VAT (`feeTax`), the two taxes `withheld`; fee.status PENDING;
@@ -312,8 +314,8 @@ export interface XenditGateway {
     secretKey: string,
     q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
   ): Promise<{ chargebacks: XenditChargeback[]; hasMore: boolean; lastId?: string }>;
-  /** A dispute's SUCCESS CHARGEBACK in its currency, by product_id: the dispute's id, else (undocumented which) `payment`'s with the amount lost; null: none (yet). */
-  getChargeback(secretKey: string, disputeId: string, currency: Currency, payment?: { id: string; amount: number }): Promise<XenditChargeback | null>;
+  /** A dispute's SUCCESS CHARGEBACK in its currency, by product_id: the dispute's id, else (undocumented which) `payment`'s of the amount lost, none of `held`. */
+  getChargeback(secretKey: string, disputeId: string, currency: Currency, payment?: ChargebackOfPayment): Promise<XenditChargeback | null>;
   /** A CHARGEBACK transaction by its id; null: none of this account's, or another type. */
   getChargebackTransaction(secretKey: string, id: string): Promise<XenditChargeback | null>;
   /**

@@ -74,7 +74,8 @@ export async function bookChargebackFee(
   opts: { lookFirst: boolean; paymentId?: string | null },
 ): Promise<void> {
   if (row.kind !== 'chargeback' || row.state !== 'recorded' || chargebackFeeSettled(row)) return;
-  const read = row.chargebackFee ?? (await readFee(deps, row, key, opts.paymentId ?? null));
+  const fresh = row.chargebackFee ? null : await readFee(deps, row, key, opts.paymentId ?? null);
+  const read = row.chargebackFee ?? fresh?.read;
   if (!read || feeInsideChargeback(read, row.amount)) return;
   const money = (minor: number) => `${toDecimal(minor, row.currency)} ${row.currency}`;
   const billed = (await deps.stores.feeBills.billingAt(merchant))(row.refundedAt) === 'invoiced';
@@ -102,7 +103,9 @@ export async function bookChargebackFee(
         key: `xendit-chargeback-fee-${row.id}`,
         at: row.refundedAt,
         sentAt: row.feeAttemptAt,
-        lookFirst: opts.lookFirst,
+        // Tied by the payment's id and the amount, not by the dispute's own id: whatever booked that
+        // transaction's fee before (a person, a row since cleared) is looked for, never booked twice.
+        lookFirst: opts.lookFirst || fresh?.byPayment === true,
         mark: (at) => deps.stores.refunds.noteFeeAttempt(row.id, at, now()),
       },
     );
@@ -125,16 +128,30 @@ export async function bookChargebackFee(
   }
 }
 
-/** The fee read from the dispute's CHARGEBACK transaction and kept; null: not listed (yet), the listing books it once it lists it. */
-async function readFee(deps: RecordRefundDeps, row: Refund, key: string, paymentId: string | null): Promise<ChargebackFeeRead | null> {
-  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency, paymentId ? { id: paymentId, amount: row.amount } : undefined);
-  if (!c) {
+/**
+ * The fee read from the dispute's CHARGEBACK transaction and kept, and whether it was found by the
+ * payment's id; null: not listed (yet), the listing books it once it lists it. Under the payment's
+ * id, a transaction another chargeback of the payment holds is not this one's (its own may not be
+ * listed yet); one another job took meanwhile is refused by the store and waited for the same way.
+ */
+async function readFee(
+  deps: RecordRefundDeps,
+  row: Refund,
+  key: string,
+  paymentId: string | null,
+): Promise<{ read: ChargebackFeeRead; byPayment: boolean } | null> {
+  const notListed = () => {
     deps.logger.info(
       { merchantId: row.merchantId, xenditDisputeId: row.xenditRefundId },
       'no CHARGEBACK transaction listed for the dispute yet: its fee is booked once the chargeback listing finds it',
     );
     return null;
-  }
+  };
+  const held = paymentId
+    ? (await deps.stores.refunds.forPayment(row.paymentId)).flatMap((r) => (r.id !== row.id && r.chargebackFee ? [r.chargebackFee.txnId] : []))
+    : [];
+  const c = await deps.xendit.getChargeback(key, row.xenditRefundId, row.currency, paymentId ? { id: paymentId, amount: row.amount, held } : undefined);
+  if (!c) return notListed();
   const which = `chargeback ${row.xenditRefundId} (transaction ${c.id})`;
   if (c.fee.unfit)
     throw new NeedsReview(`Xendit's fee on ${which} cannot be read (${c.fee.unfit}): not booked; book it by hand (Reference ${chargebackFeeReference(c.id)})`);
@@ -149,6 +166,8 @@ async function readFee(deps: RecordRefundDeps, row: Refund, key: string, payment
     }
     throw new NeedsReview(`fee unknown: ${wait} a day after the chargeback; not booked: Retry once Xendit shows it, or book it by hand`);
   }
-  await deps.stores.refunds.noteChargebackFee(row.id, read, deps.clock());
-  return read;
+  if (await deps.stores.refunds.noteChargebackFee(row.id, read, deps.clock())) return { read, byPayment: c.byPayment === true };
+  // Not written: read already by the listing meanwhile (those figures stand), or the transaction is another chargeback's.
+  const now = await deps.stores.refunds.byXenditId(row.merchantId, row.xenditRefundId);
+  return now?.chargebackFee ? { read: now.chargebackFee, byPayment: true } : notListed();
 }

@@ -50,7 +50,7 @@ export async function resolveDispute(
   ctx: Ctx,
   disputeId: string,
   status: 'WON' | 'LOST',
-  opts: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment' } = {},
+  opts: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment'; listedAfterMs?: number } = {},
 ): Promise<void> {
   const d = disputeState(ctx).disputes.find((x) => x.id === disputeId);
   if (!d || d.status === 'WON' || d.status === 'LOST') throw new Error(`no open dispute ${disputeId}`);
@@ -58,6 +58,7 @@ export async function resolveDispute(
   if (status === 'LOST' && opts.fee) d.fee = { ...opts.fee };
   if (opts.chargebackProductId) d.chargebackProductId = opts.chargebackProductId;
   d.updated = ctx.now();
+  if (opts.listedAfterMs) d.chargebackListedAt = new Date(d.updated.getTime() + opts.listedAfterMs);
   if (opts.sendWebhook !== false) await sendDisputeWebhook(ctx, d);
 }
 

@@ -50,7 +50,7 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
   }
   for (const d of disputeState(ctx).disputes) {
     const inv = ctx.state.invoices.get(d.invoiceId);
-    if (d.userId !== userId || d.status !== 'LOST' || !inv) continue;
+    if (d.userId !== userId || d.status !== 'LOST' || !inv || (d.chargebackListedAt && ctx.now() < d.chargebackListedAt)) continue;
     const dispute = disputeJson(ctx, d);
     rows.push({
       at: d.updated,

@@ -109,7 +109,7 @@ export interface XenditSimulator {
   resolveDispute(
     disputeId: string,
     status: 'WON' | 'LOST',
-    opts?: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment' },
+    opts?: { sendWebhook?: boolean; fee?: SimChargebackFee; chargebackProductId?: 'payment'; listedAfterMs?: number },
   ): Promise<void>;
   /** A withdrawal to the business's bank (dashboard Balance → Withdraw); the whole balance when no amount. */
   withdraw(userId: string, currency: Currency, amount?: number): { id: string } | { error: string };

@@ -350,6 +350,8 @@ export interface SimDispute {
   updated: Date;
   /** Charged on the chargeback once lost: its CHARGEBACK transaction's fee object (money-back.ts; none: NOT_APPLICABLE). */
   fee?: SimChargebackFee;
+  /** Its CHARGEBACK listed from then on: when it shows in the Transactions API after the webhook is not documented (docs.xendit.co apidocs/list-transactions). */
+  chargebackListedAt?: Date;
 }
 
 /** Minor units, as xendit-node FeeResponse (xendit_fee, value_added_tax, the two withholding taxes, status) carries them. */
@@ -373,10 +375,8 @@ export interface SimDisputeWebhook {
 
 /** Requests a minute per endpoint per account (the business, in one mode), by the key's mode. */
 export interface XenditSimLimits {
-  /** With a test key (xnd_development_…). */
-  testPerMinute: number;
-  /** With a live key (xnd_production_…). */
-  livePerMinute: number;
+  testPerMinute: number; // with a test key (xnd_development_…)
+  livePerMinute: number; // with a live key (xnd_production_…)
 }
 
 export interface Ctx {
