@@ -279,7 +279,7 @@ export function createRefundStore(db: Db) {
     /**
      * A chargeback's fee as read from its transaction; kept, so a run again books the same figures (a
      * row read already stands). Not written (false) when another chargeback of the merchant holds that
-     * transaction already (migration 20261207T2259_chargeback_txn_once).
+     * transaction already (migration 20261207T2320_chargeback_txn_once).
      */
     noteChargebackFee: (id: string, f: ChargebackFeeRead, now: Date) =>
       heldElsewhereIsFalse(

@@ -4,9 +4,9 @@ import { sql } from 'kysely';
 import { describeEachDatabase } from '../helpers/db.js';
 import { box } from '../helpers/harness.js';
 import { createStores } from '../../app/store/index.js';
-import * as migration from '../../app/store/migrations/20261207T2259_chargeback_txn_once.js';
+import * as migration from '../../app/store/migrations/20261207T2320_chargeback_txn_once.js';
 
-describeEachDatabase('migration 20261207T2259_chargeback_txn_once: one CHARGEBACK transaction per chargeback row', ({ db }) => {
+describeEachDatabase('migration 20261207T2320_chargeback_txn_once: one CHARGEBACK transaction per chargeback row', ({ db }) => {
   it("keeps the oldest row's read of a transaction two rows held; the others read again, one that booked it a second time told which entry to void", async () => {
     await sql`truncate jobs, payments, callback_events, checkouts, merchants restart identity cascade`.execute(db());
     const stores = createStores(db(), box);
