@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { describeEachDatabase } from '../helpers/db.js';
 import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
 import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
-import { reconciliationReport } from '../../app/report/reconcile.js';
 
 /**
  * A withdrawal sent back before anything was booked, the fee kept by Xendit: that fee is all
@@ -25,10 +24,7 @@ describeEachDatabase('withdrawal fees in the report: a kept fee counts where it 
   });
   // The tests' clock starts at 10:00 in Jakarta: its UTC day is the organisation's.
   const day = (at: Date, offset = 0) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
-  const reportOf = async (from: string, to: string) => {
-    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
-    return reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from, to });
-  };
+  const reportOf = (from: string, to: string) => t.reportOf(from, to);
   /** Retries come a second after a refusal (a lock date learnt from it): let the clock and the worker run them. */
   async function settle() {
     for (let i = 0; i < 5; i++) {
