@@ -231,6 +231,14 @@ describe('gateway clients against the simulators', function () {
       assert.deepEqual(await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1'), []);
     });
 
+    it("finds its payment among more than a page of the invoice's (a Reference no where can hold is looked up by the invoice): every page is read", async () => {
+      const { creds, bank, invoice, org } = seed();
+      const a = invoice().invoiceId;
+      for (let i = 0; i < 100; i++) s.xero.recordPayment(org.tenantId, a, '1', bank.accountId, `elsewhere ${i}`);
+      const mine = await s.xeroClient.createPayment(creds, pay(a, bank.accountId, '1', 'Xendit "x"\\1'), 'k-page-2');
+      assert.deepEqual(await s.xeroClient.findPaymentsByReference(creds, a, 'Xendit "x"\\1'), [mine]);
+    });
+
     it('finds names, numbers and references holding a quote or backslash, never putting either in a where (Xero answers 400)', async () => {
       // Xero refuses a `where` string holding a double quote however it is escaped: 400
       // QueryParseException "Syntax error" (XeroAPI/Xero-Java#347), as the simulator does.

@@ -39,9 +39,9 @@ export function paymentCalls({
     async findPaymentsByReference(creds, invoiceId, reference) {
       // A Reference no `where` can hold: the invoice's own payments, by its id, instead.
       const where = whereEquals('Reference', reference) ?? whereGuid('Invoice.InvoiceID', invoiceId);
-      // Page 1: the few payments a Reference (or an invoice) has; Xero refuses an unpaged read past its threshold.
-      const res = await call(creds, 'findPaymentsByReference', (api) => api.getPayments(creds.tenantId, undefined, where, undefined, 1));
-      return (res.body.payments ?? [])
+      // Paged (Xero refuses an unpaged read past its threshold), every page: one as a rule, but an
+      // invoice looked up by its id may have more than a page of payments.
+      return (await readPayments(creds, 'findPaymentsByReference', where))
         .filter((p) => p.invoice?.invoiceID === invoiceId && paysInvoice(p) && p.reference === reference && String(p.status) !== 'DELETED')
         .map((p) => mapPayment(p));
     },
