@@ -10,6 +10,7 @@
 import type { XeroBankTransaction } from '../clients/xero/types.js';
 import type { XenditChargeback } from '../clients/xendit/types.js';
 import type { XenditFeeBilling } from '../store/merchants.js';
+import type { Refund } from '../store/refunds.js';
 import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../money.js';
 import { format, hundredths, type ReportDeps, type ReportRow, type RowStatus } from './rows.js';
 import { inAccount, type XenditAccounts } from './xendit-accounts.js';
@@ -130,11 +131,18 @@ async function transactionLookups(
   if (!stores?.refunds || !disputeIds.length) return out;
   const rows = [...(await stores.refunds.byXenditIds(merchantId, disputeIds)).values()].filter((r) => r.kind === 'chargeback');
   const payments = stores.payments?.byIds ? await stores.payments.byIds(rows.map((r) => r.paymentId)) : [];
+  // Every chargeback of the payment, the ones outside the report's range too.
+  const ofPayment = new Map<string, Refund[]>();
+  const siblings = async (paymentId: string): Promise<Refund[]> => {
+    if (!stores.refunds?.forPayment) return rows.filter((o) => o.paymentId === paymentId);
+    if (!ofPayment.has(paymentId)) ofPayment.set(paymentId, await stores.refunds.forPayment(paymentId));
+    return ofPayment.get(paymentId)!;
+  };
   for (const [i, r] of rows.entries()) {
     const known = await stores.knownDisputes?.byId(merchantId, r.xenditRefundId);
     const paymentId = known?.xenditPaymentId ?? payments[i]?.xenditPaymentId ?? null;
     // Under the payment's id, a transaction another chargeback of it holds is not this one's (getChargeback).
-    const held = rows.flatMap((o) => (o.id !== r.id && o.paymentId === r.paymentId && o.chargebackFee ? [o.chargebackFee.txnId] : []));
+    const held = (await siblings(r.paymentId)).flatMap((o) => (o.id !== r.id && o.kind === 'chargeback' && o.chargebackFee ? [o.chargebackFee.txnId] : []));
     out.set(r.xenditRefundId, {
       ...(r.chargebackFee?.txnId ? { txnId: r.chargebackFee.txnId } : {}),
       ...(paymentId ? { payment: { id: paymentId, amount: r.amount, held } } : {}),

@@ -72,7 +72,7 @@ export interface ReportDeps {
     payments?: Pick<Stores['payments'], 'byXenditInvoice'> & Partial<Pick<Stores['payments'], 'byIds'>>;
     clearingPosts?: Pick<ClearingPostStore, 'accountsPosted'>;
     /** A chargeback's row, its payment and its dispute as read: where its CHARGEBACK transaction is found (chargeback-fees.ts). */
-    refunds?: Pick<Stores['refunds'], 'byXenditIds'>;
+    refunds?: Pick<Stores['refunds'], 'byXenditIds'> & Partial<Pick<Stores['refunds'], 'forPayment'>>;
     knownDisputes?: Pick<Stores['knownDisputes'], 'byId'>;
   };
 }

@@ -250,6 +250,20 @@ describeEachDatabase("chargebacks whose CHARGEBACK transaction names the dispute
       await bookedOnce([d1, d2]);
     });
 
+    it("the report over the second's day alone, its fee not read: the first's transaction (booked days before, outside the range) is not taken for the second's; the second's is shown missing", async () => {
+      const [d1, d2] = await firstBooked();
+      h.clock.advance(3 * 86_400_000);
+      await lostUnderPayment(d2);
+      const unlisted = { ...h.sims.xenditClient, getChargeback: async () => null };
+      await hint(d2, 'LOST').expect(200);
+      await createWorker({ stores: h.stores, xero: h.sims.xeroClient, xendit: unlisted, clock: h.clock, logger: silent }).drain();
+      assert.deepEqual([notes().length, feeRefs()], [2, [`Xendit chargeback fee txn_${d1}`]], 'the second booked, its fee not known');
+      const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+      const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(0), to: day(0) });
+      const fees = r.rows.filter((x) => x.note.includes('chargeback fee')).map((x) => [x.status, x.xenditFee, x.xeroFee, x.note.includes(`txn_${d2}`)]);
+      assert.deepEqual(fees, [['fee_missing', '16650.00', null, true]], JSON.stringify(r.rows));
+    });
+
     it("the listing finds the second's transaction: its job takes that one, not the first's, and books its fee at once", async () => {
       const [d1, d2] = await firstBooked();
       await lostUnderPayment(d2);
