@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
-import { createHarness, paidThroughGateway, type Harness } from './harness.js';
+import { addedAtTheTestsStart, createHarness, paidThroughGateway, type Harness } from './harness.js';
 import type { Db } from '../../app/store/db.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
@@ -12,7 +12,11 @@ import { reconciliationReport } from '../../app/report/reconcile.js';
 /** Xendit's payout fee in the tests: IDR 5,000 + 11% VAT (docs.xendit.co/transaction-fees). */
 export const FEE = { xenditFee: 5_000, vat: 550 };
 
-export function withdrawalFeeSetup(db: () => Db) {
+/**
+ * `onTestClock`: the simulated Xendit dates what it makes by the test's clock, and the merchant was
+ * added at the test's start (tests that move the clock by days between a payout and its return).
+ */
+export function withdrawalFeeSetup(db: () => Db, { onTestClock = false } = {}) {
   let h: Harness;
   const t = {
     get h() {
@@ -23,8 +27,14 @@ export function withdrawalFeeSetup(db: () => Db) {
       h = await createHarness(db());
       t.savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account').accountId;
       await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: t.savings }, () => 'unused', h.clock());
+      if (!onTestClock) return;
+      h.sims.xendit.test.useClock(h.clock);
+      await addedAtTheTestsStart(h);
     },
-    close: () => h.close(),
+    close() {
+      if (onTestClock) h.sims.xendit.test.useClock();
+      return h.close();
+    },
     list: () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })(),
     transfers: () => h.sims.xero.test.bankTransfers(h.tenantId),
     feeEntries: (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee ${id}`),

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
 import { movementSetup } from '../helpers/movement-fees.js';
-import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
 import { reconciliationReport } from '../../app/report/reconcile.js';
 import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
 import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
@@ -24,18 +24,13 @@ const day = (at: Date, offset = 0) => new Date(at.getTime() + offset * DAY).toIS
 
 describeEachDatabase('a fee inside the amount, learnt after the whole amount was booked, kept by Xendit when the payout came back', ({ db }) => {
   describe('withdrawals', () => {
-    const t = withdrawalFeeSetup(db);
+    const t = withdrawalFeeSetup(db, { onTestClock: true });
     let h: Harness;
     beforeEach(async () => {
       await t.start();
       h = t.h;
-      h.sims.xendit.test.useClock(h.clock);
-      await addedAtTheTestsStart(h);
     });
-    afterEach(() => {
-      h.sims.xendit.test.useClock();
-      return t.close();
-    });
+    afterEach(() => t.close());
     /** Booked whole while its fee was PENDING, the fee COMPLETED (not booked), then sent back days later with the fee kept. */
     async function sentBackKept() {
       await t.funded();

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
-import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
 import { recordWithdrawalJob } from '../../app/jobs/sync/record-withdrawal.js';
 import { UNSETTLED_MS } from '../../app/jobs/sync/send-once.js';
 import type { CrashPoint } from '../../app/jobs/sync/crash-points.js';
@@ -18,18 +18,13 @@ const DAY = 86_400_000;
 const day = (at: Date, offset = 0) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
 
 describeEachDatabase('a withdrawal sent back after a person mended its transfer out', ({ db }) => {
-  const t = withdrawalFeeSetup(db);
+  const t = withdrawalFeeSetup(db, { onTestClock: true });
   let h: Harness;
   beforeEach(async () => {
     await t.start();
     h = t.h;
-    h.sims.xendit.test.useClock(h.clock);
-    await addedAtTheTestsStart(h);
   });
-  afterEach(() => {
-    h.sims.xendit.test.useClock();
-    return t.close();
-  });
+  afterEach(() => t.close());
   const live = (reference: string) => t.transfers().filter((x) => x.reference === reference && x.status !== 'DELETED');
   const savings = () => h.sims.xero.balanceOf(h.tenantId, t.savings);
   const rowOf = (id: string) => h.stores.settlements.byXenditId(h.merchant.id, id);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describeEachDatabase } from '../helpers/db.js';
 import { FEE, withdrawalFeeSetup } from '../helpers/withdrawal-fees.js';
-import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
 
 /**
  * A withdrawal sent back before anything was booked, the fee kept by Xendit: that fee is all
@@ -9,19 +9,14 @@ import { addedAtTheTestsStart, type Harness } from '../helpers/harness.js';
  * before that range the withdrawal was made and sent back.
  */
 describeEachDatabase('withdrawal fees in the report: a kept fee counts where it is booked', ({ db }) => {
-  const t = withdrawalFeeSetup(db);
+  const t = withdrawalFeeSetup(db, { onTestClock: true });
   let h: Harness;
   const DAY = 86_400_000;
   beforeEach(async () => {
     await t.start();
     h = t.h;
-    h.sims.xendit.test.useClock(h.clock);
-    await addedAtTheTestsStart(h);
   });
-  afterEach(() => {
-    h.sims.xendit.test.useClock();
-    return t.close();
-  });
+  afterEach(() => t.close());
   // The tests' clock starts at 10:00 in Jakarta: its UTC day is the organisation's.
   const day = (at: Date, offset = 0) => new Date(at.getTime() + offset * DAY).toISOString().slice(0, 10);
   const reportOf = (from: string, to: string) => t.reportOf(from, to);
