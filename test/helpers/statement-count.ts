@@ -32,6 +32,10 @@ export async function countedDatabase(): Promise<{
 }> {
   const made = await createPostgresDatabase({ migrated: true });
   const pool = new pg.Pool({ connectionString: made.url, max: 10 });
+  // close() drops the database with force: pool.end() answers once its clients are told to end, and a
+  // backend not gone yet is then terminated (57P01), emitted on the pool; unheard, it killed the test
+  // worker (as app/store/db.ts connect() hears it in the gateway).
+  pool.on('error', () => undefined);
   let counting = false;
   let counted: Counted = { roundTrips: 0, transactions: 0, statements: 0, statementTexts: [] };
   const inFlight = new Set<Promise<unknown>>();
