@@ -42,6 +42,7 @@ export const paths = {
   /** What the worker stopped trying to book, besides payments: each with its Retry. */
   adminMerchantReview: '/admin/merchants/:merchantId/review',
   adminMerchantReviewRetry: '/admin/merchants/:merchantId/review/:jobId/retry',
+  adminMerchantReviewHandled: '/admin/merchants/:merchantId/review/:jobId/handled',
   adminReport: '/admin/report',
   adminReportCsv: '/admin/report.csv',
   adminXeroConnect: '/admin/xero/connect',
@@ -111,6 +112,11 @@ export function adminPaymentRetryPath(paymentId: string): string {
 /** Retry of one job on a merchant's review page. */
 export function adminReviewRetryPath(merchantId: string, jobId: number): string {
   return paths.adminMerchantReviewRetry.replace(':merchantId', encodeURIComponent(merchantId)).replace(':jobId', String(jobId));
+}
+
+/** Mark as handled (by hand) of one job on a merchant's review page. */
+export function adminReviewHandledPath(merchantId: string, jobId: number): string {
+  return paths.adminMerchantReviewHandled.replace(':merchantId', encodeURIComponent(merchantId)).replace(':jobId', String(jobId));
 }
 
 export function callbackPathFor(merchantId: string): string {

@@ -144,7 +144,10 @@ async function replaceIn(trx: Db, bill: FeeBill, next: NextTotals, job: NewJobRo
     .executeTakeFirst();
   if (updated.numUpdatedRows === 0n) return 'changed';
   if (!current) await insertJob(trx, job);
-  else if (current.state !== 'queued') await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done', 'needs_review'], now, { clearError: true });
+  // A job marked as handled by hand (admin/review) too: replacing the bill is a person asking for it
+  // to be booked, and the bill is pending again, which only its job moves on.
+  else if (current.state !== 'queued')
+    await requeueJobs(trx, { dedupeKeys: [job.dedupe_key!] }, ['done', 'needs_review', 'handled'], now, { clearError: true });
   await insertAudit(trx, audit, now);
   return 'replaced';
 }

@@ -6,7 +6,7 @@ import type { BudgetRow, MetricsSource, QueueRow } from '../metrics/index.js';
 export function createMetricsStore(db: Db): MetricsSource {
   return {
     async queue(now: Date): Promise<QueueRow[]> {
-      // Done jobs are history, not queue. A queued job is as old as it is overdue (a retry scheduled
+      // Done jobs are history, not queue; so are jobs a person handled by hand (admin/review). A queued job is as old as it is overdue (a retry scheduled
       // for later is not late yet); a running or needs-review job as old as its last change.
       const { rows } = await sql<{
         kind: string;
@@ -16,7 +16,7 @@ export function createMetricsStore(db: Db): MetricsSource {
       }>`
         select kind, state, count(*) as depth,
           greatest(0, extract(epoch from (${now}::timestamptz - min(case when state = 'queued' then least(run_at, ${now}::timestamptz) else updated_at end))))::float8 as oldest
-        from jobs where state <> 'done' group by kind, state`.execute(db);
+        from jobs where state not in ('done', 'handled') group by kind, state`.execute(db);
       return rows.map((r) => ({
         kind: r.kind,
         state: r.state,

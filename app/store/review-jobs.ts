@@ -1,9 +1,12 @@
 /**
  * The jobs a person must look at (needs_review) as the admin's review page lists them, per merchant
- * (admin/review). The kinds are the caller's: this store names none. Queued again with jobs.replay.
+ * (admin/review). The kinds are the caller's: this store names none. Queued again with jobs.replay,
+ * or taken out of review as handled by hand (markHandled).
  */
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { int8 } from './int8.js';
+import { insertAudit, type AuditEntry } from './audit.js';
 
 export interface JobInReview {
   id: number;
@@ -12,6 +15,31 @@ export interface JobInReview {
   lastError: string | null;
   /** When it went to review (its last write). */
   stoppedAt: Date;
+}
+
+/** A person's mark that they did by hand what a job in review was for (markHandled). */
+export interface HandledMark {
+  jobId: number;
+  merchantId: string;
+  kinds: readonly string[];
+  /** When the page showed the job stopping (its updated_at, to the millisecond): a job retried and stopped again since is another stop. */
+  stoppedAt: Date;
+  /** The payment the item belongs to, for its page's timeline. */
+  paymentId: string | null;
+  note: string;
+  userId: string | null;
+  userEmail: string;
+  audit: AuditEntry;
+}
+
+/** A job handled by hand, as a payment's timeline shows it. */
+export interface HandledJob {
+  jobId: number;
+  kind: string;
+  reason: string | null;
+  note: string;
+  userEmail: string;
+  handledAt: Date;
 }
 
 export function createReviewJobStore(db: Db) {
@@ -39,6 +67,58 @@ export function createReviewJobStore(db: Db) {
         .groupBy('merchant_id');
       if (merchantIds !== 'all') q = q.where('merchant_id', 'in', merchantIds);
       return new Map((await q.execute()).map((r) => [r.merchant_id!, Number(r.n)]));
+    },
+
+    /**
+     * The job leaves review as 'handled', with who, when and the note, and the audit entry, in one
+     * commit; only while it is still the stop the page showed (in review, of this merchant and these
+     * kinds, not moved since): a compare-and-set, so a second mark, or one after a Retry, writes
+     * nothing (false). No other state leads to 'handled', and nothing queues a handled job again
+     * (every requeue names the states it takes: needs_review or done).
+     */
+    async markHandled(m: HandledMark, now: Date): Promise<boolean> {
+      if (!m.kinds.length) return false;
+      return db.transaction().execute(async (trx) => {
+        const job = await trx
+          .updateTable('jobs')
+          .set({ state: 'handled', locked_until: null, updated_at: now })
+          .where('id', '=', m.jobId)
+          .where('merchant_id', '=', m.merchantId)
+          .where('state', '=', 'needs_review')
+          .where('kind', 'in', m.kinds)
+          .where(sql<boolean>`date_trunc('milliseconds', updated_at) = ${m.stoppedAt}`)
+          .returning(['kind', 'last_error'])
+          .executeTakeFirst();
+        if (!job) return false;
+        await trx
+          .insertInto('review_handled')
+          .values({
+            job_id: m.jobId,
+            merchant_id: m.merchantId,
+            payment_id: m.paymentId,
+            kind: job.kind,
+            reason: job.last_error,
+            note: m.note,
+            user_id: m.userId,
+            user_email: m.userEmail,
+            handled_at: now,
+          })
+          .execute();
+        await insertAudit(trx, m.audit, now);
+        return true;
+      });
+    },
+
+    /** The payment's items handled by hand, the earliest first. */
+    async handledOfPayment(paymentId: string): Promise<HandledJob[]> {
+      const rows = await db
+        .selectFrom('review_handled')
+        .select(['job_id', 'kind', 'reason', 'note', 'user_email', 'handled_at'])
+        .where('payment_id', '=', paymentId)
+        .orderBy('handled_at')
+        .orderBy('job_id')
+        .execute();
+      return rows.map((r) => ({ jobId: int8(r.job_id), kind: r.kind, reason: r.reason, note: r.note, userEmail: r.user_email, handledAt: r.handled_at }));
     },
   };
 }

@@ -24,7 +24,7 @@ import type {
   XenditListedSinceTable,
 } from './schema/merchants.js';
 import type { CheckoutsTable, CallbackEventsTable, PaymentsTable, BackendSalesTable } from './schema/payments.js';
-import type { JobsTable, RateLimitsTable, ReportRunsTable } from './schema/jobs.js';
+import type { JobsTable, RateLimitsTable, ReportRunsTable, ReviewHandledTable } from './schema/jobs.js';
 import type { RefundsTable, RefundRequestsTable, OpenDisputesTable, KnownDisputesTable, FeeReturnsTable, PendingRefundsTable } from './schema/refunds.js';
 import type {
   SettlementAccountsTable,
@@ -92,4 +92,5 @@ export interface Database {
   pay_misses: PayMissesTable;
   user_links: UserLinksTable;
   audit_log: AuditLogTable;
+  review_handled: ReviewHandledTable;
 }

@@ -108,7 +108,7 @@ describeEachDatabase('admin: needs review, besides payments, and its Retry', ({ 
     await retry(owner, csrf, job.id).expect(303).expect('location', `${reviewPath()}?retried=1`);
     // Pressed again before the worker ran: nothing more is queued, and the page says why.
     const again = await retry(owner, csrf, job.id).expect(409);
-    assert.match(cheerio.load(again.text)('#review-notice[data-notice=gone]').text(), /Nothing was queued: that item is not waiting for review any more/);
+    assert.match(cheerio.load(again.text)('#review-notice[data-notice=gone]').text(), /Nothing was done: that item is not waiting for review any more/);
     assert.equal((await h.stores.jobs.byId(job.id))?.state, 'queued');
 
     await h.worker.drain();

@@ -10,9 +10,10 @@ import { feeInsideChargeback } from '../../jobs/sync/chargeback-fee.js';
  * - waiting: Xendit shows no figures yet (its CHARGEBACK transaction not listed, or its fee PENDING);
  * - none: Xendit charged none; inside: it came out of the chargeback's own amount, nothing apart;
  * - booked: in Xero (`entry`); review: a person must look (`reason`);
- * - toBook: read, its job to book it; notBooked: its job done without an entry (billed monthly, fee posting off).
+ * - toBook: read, its job to book it; notBooked: its job done without an entry (billed monthly, fee posting off);
+ * - handled: its job taken out of review by a person who handled it by hand (admin/review): the gateway books nothing.
  */
-export type ChargebackFeeState = 'waiting' | 'none' | 'inside' | 'booked' | 'review' | 'toBook' | 'notBooked';
+export type ChargebackFeeState = 'waiting' | 'none' | 'inside' | 'booked' | 'review' | 'toBook' | 'notBooked' | 'handled';
 
 export interface ChargebackFeeView {
   state: ChargebackFeeState;
@@ -33,6 +34,7 @@ export function chargebackFeeView(r: Refund, job: JobState | null): ChargebackFe
   if (f && amount === 0) return view('none');
   if (f && feeInsideChargeback(f, r.amount)) return view('inside');
   if (job === 'needs_review') return view('review', r.lastError);
+  if (job === 'handled') return view('handled');
   if (!f) return view('waiting');
   return view(job === 'done' ? 'notBooked' : 'toBook');
 }

@@ -163,6 +163,8 @@ export async function paymentDetail(
     refundRequests: RefundRequest[];
     refundable: number;
     closedCheckouts: Awaited<ReturnType<Stores['invoiceWatch']['closedForInvoice']>>;
+    /** Its items a person took out of review as handled by hand (admin/review), with their notes. */
+    handled: Awaited<ReturnType<Stores['reviewJobs']['handledOfPayment']>>;
   } & Awaited<ReturnType<Stores['dashboard']['timeline']>>
 > {
   const payment = await deps.stores.dashboard.payment(paymentId, scopeOf(actor));
@@ -179,6 +181,7 @@ export async function paymentDetail(
     refundable: await refundable(deps, payment),
     // Why the customer was sent to a new payment page for this invoice (jobs/sync/invoice-changes.ts).
     closedCheckouts: await deps.stores.invoiceWatch.closedForInvoice(payment.merchantId, payment.xeroInvoiceId),
+    handled: await deps.stores.reviewJobs.handledOfPayment(payment.id),
     ...(await deps.stores.dashboard.timeline(payment, recordingJobKeys(payment.merchantId, payment.xenditInvoiceId))),
   };
 }

@@ -4,12 +4,17 @@
  * job again from review only, with fresh attempts, as the CLI's `jobs replay` does. A job queued
  * again looks in Xero by its Reference before it creates anything (jobs/sync/send-once.ts
  * requeued), so what an earlier attempt made, or what a person booked by hand as the reason
- * suggested, is taken instead of booked twice.
+ * suggested, is taken instead of booked twice. Or Mark as handled: a person did by hand what the
+ * item was for, or nothing was to be booked (a transfer deleted in Xero on purpose); the job leaves
+ * review as 'handled', never queued again, with their note on the payment's page and in the audit log.
  */
+import { z } from 'zod';
 import type { User } from '../../store/users.js';
 import { Conflict, NotFound } from '../../errors.js';
 import type { OnboardingDeps } from '../deps.js';
-import { recordChange } from '../audit.js';
+import { alertChange, auditEntry, recordChange } from '../audit.js';
+import { unstorableReason } from '../../security/body-bounds.js';
+import { parseForm } from '../web.js';
 import { changesMerchants, merchantFor, merchantToChange } from '../merchants/service.js';
 import { describe, isReviewKind, readRows, REVIEW_KINDS, type Described, type ReviewKind } from './describe.js';
 
@@ -57,6 +62,7 @@ export async function reviewOf(deps: OnboardingDeps, actor: User, merchantId: st
   });
   return {
     merchant: { id: merchant.id, name: merchant.name, mode: merchant.mode },
+    noteMax: HANDLED_NOTE_MAX,
     items,
     total: counts.get(merchant.id) ?? 0,
     retryAllowed: changesMerchants(actor),
@@ -81,4 +87,62 @@ export async function retryReview(deps: OnboardingDeps, actor: User, merchantId:
   deps.logger.info({ jobId, kind: job.kind, merchantId: merchant.id, by: actor.id }, 'job in review queued again');
   deps.onJobEnqueued?.();
   await recordChange(deps, actor, merchant.id, 'review_retried', { job: job.id, kind: job.kind });
+}
+
+/** A handled note is a line, not a letter: what was done by hand, in the person's words. */
+export const HANDLED_NOTE_MAX = 300;
+
+/**
+ * The Mark as handled form: the note (trimmed, its runs of spaces and line breaks one space, no
+ * other control character) and when the page showed the job stopping (its epoch milliseconds).
+ */
+const handledForm = z.object({
+  // Far longer than a note even before its spaces are collapsed: refused before any work on it.
+  note: z
+    .string('errors:handledNoteMissing')
+    .max(HANDLED_NOTE_MAX * 4, 'errors:handledNoteTooLong')
+    .refine((s) => unstorableReason(s) === null, 'errors:textUnstorable')
+    .transform((s) => s.replace(/\s+/g, ' ').trim())
+    .pipe(
+      z
+        .string()
+        .min(1, 'errors:handledNoteMissing')
+        .max(HANDLED_NOTE_MAX, 'errors:handledNoteTooLong')
+        .refine((s) => !/\p{Cc}/u.test(s), 'errors:handledNoteChars'),
+    ),
+  stopped: z.string().regex(/^[1-9]\d{0,14}$/),
+});
+
+/**
+ * Someone handled the item by hand: the job leaves review as 'handled' with their note. Whoever may
+ * Retry (operators, the merchant's owners; staff 403). The form is checked before anything is read
+ * (FormInvalid, 422: nothing written); a job of another merchant or kind is not found; one no longer
+ * in review as the page showed it (retried, handled, or stopped again since) is a Conflict.
+ */
+export async function markHandled(deps: OnboardingDeps, actor: User, merchantId: string, jobId: number, body: unknown): Promise<void> {
+  const merchant = await merchantToChange(deps, actor, merchantId);
+  const form = parseForm(handledForm, body);
+  const job = await deps.stores.jobs.byId(jobId);
+  if (!job || job.merchantId !== merchant.id || !isReviewKind(job.kind)) throw new NotFound(`job ${jobId} not found for this merchant`);
+  if (job.state !== 'needs_review') throw new Conflict(`job ${jobId} is not waiting for review`);
+  const listed = { id: job.id, kind: job.kind, payload: job.payload, lastError: job.lastError, stoppedAt: job.runAt };
+  const payment = describe(await readRows(deps.stores, merchant.id, [listed]), listed).payment;
+  const detail = { job: job.id, kind: job.kind, note: form.note };
+  const marked = await deps.stores.reviewJobs.markHandled(
+    {
+      jobId: job.id,
+      merchantId: merchant.id,
+      kinds: REVIEW_KINDS,
+      stoppedAt: new Date(Number(form.stopped)),
+      paymentId: payment?.id ?? null,
+      note: form.note,
+      userId: actor.id,
+      userEmail: actor.email,
+      audit: auditEntry(actor, merchant.id, 'review_handled', detail),
+    },
+    deps.clock(),
+  );
+  if (!marked) throw new Conflict(`job ${jobId} is not waiting for review as shown`);
+  deps.logger.info({ jobId, kind: job.kind, merchantId: merchant.id, by: actor.id }, 'job in review marked handled by hand');
+  await alertChange(deps, actor, merchant.id, 'review_handled');
 }

@@ -4,7 +4,7 @@ import type { JobState } from '../../store/schema.js';
 import type { Runtime } from '../bootstrap.js';
 import { UsageError, type Command, type Io } from './io.js';
 
-const JOB_STATES: JobState[] = ['queued', 'running', 'done', 'needs_review'];
+const JOB_STATES: JobState[] = ['queued', 'running', 'done', 'needs_review', 'handled'];
 
 async function jobsList(runtime: Runtime, args: string[], io: Io): Promise<void> {
   const { values } = parseArgs({ args, options: { state: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
@@ -29,7 +29,7 @@ async function jobsReplay(runtime: Runtime, args: string[], io: Io): Promise<voi
   const job = await runtime.stores.jobs.byId(id);
   if (!job) throw new UsageError(`no job ${id}`);
   if (!(await runtime.stores.jobs.replay(id, runtime.clock())))
-    throw new JobNotReplayable(`job ${id} is ${job.state}: only needs_review or done jobs can be replayed`);
+    throw new JobNotReplayable(`job ${id} is ${job.state}: only needs_review or done jobs can be replayed (a handled job was done by hand, on purpose)`);
   io.out(`Job ${id} (${job.kind}) queued again; the worker runs it next.`);
 }
 

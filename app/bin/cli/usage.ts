@@ -85,9 +85,10 @@ export const USAGE = `Usage: npm run cli -- <command>
       Seals every stored secret again with SECRETS_KEY (after a rotation: the old key in
       SECRETS_KEY_PREVIOUS), bound to its row and column, in one transaction; the old Xendit key
       in a queued retire-xendit-key job too. Exit code 1 if a value opens with no key.
-  jobs list [--state queued|running|done|needs_review] [--json]
+  jobs list [--state queued|running|done|needs_review|handled] [--json]
   jobs replay ID
       Runs a needs_review or done job again (after fixing what it needed), with fresh attempts.
+      A handled job (marked as handled by hand on the review page) is not run again.
   demo reset
       Demo mode only, with the gateway stopped (a running demo keeps its simulators in memory and
       would write them back; use the Reset demo button on its home page instead): forgets the

@@ -1,9 +1,10 @@
-import type { Generated, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { SerialId, Timestamp } from './columns.js';
 
 /** The job queue, the rate limiter and the reconciliation reports being prepared. */
 
-export type JobState = 'queued' | 'running' | 'done' | 'needs_review';
+/** 'handled': taken out of review by a person who did by hand what it was for (review_handled); the gateway booked nothing. Terminal, like 'done'. */
+export type JobState = 'queued' | 'running' | 'done' | 'needs_review' | 'handled';
 
 export interface JobsTable {
   id: SerialId;
@@ -24,6 +25,21 @@ export interface JobsTable {
   last_error: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** Who took a job out of review as handled by hand, when, and why (migration 20261208T0049). */
+export interface ReviewHandledTable {
+  job_id: ColumnType<number | string, number, never>;
+  merchant_id: string;
+  /** The payment the item belongs to, when it has one: its page's timeline shows the note. */
+  payment_id: string | null;
+  kind: string;
+  /** Why the job had stopped, as it was when it was handled. */
+  reason: string | null;
+  note: string;
+  user_id: string | null;
+  user_email: string;
+  handled_at: Timestamp;
 }
 
 export interface RateLimitsTable {
