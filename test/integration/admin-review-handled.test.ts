@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as cheerio from 'cheerio';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
@@ -190,6 +191,36 @@ describeEachDatabase('admin: needs review, marked as handled by hand', ({ db }) 
     assert.equal((await handledRows()).length + (await audited()).length, 0);
     await mark(owner, job.id, { ...form, note: `  ${'y'.repeat(150)}\n\n${'z'.repeat(149)}  ` }).expect(303);
     assert.equal((await handledRows())[0].note.length, 300);
+  });
+
+  it('a refund that waited for its payment and was handled by hand is not queued again when the payment reaches Xero; one still in review is', async () => {
+    const { x } = await paidThroughGateway(h);
+    await h.worker.drain();
+    const payment = (await h.stores.payments.byXenditInvoice(h.merchant.id, x.id))!;
+    for (const id of ['rfd-by-hand', 'rfd-left'])
+      await enqueueJob(
+        h.stores.db,
+        { kind: 'record-refund', merchantId: h.merchant.id, payload: { merchantId: h.merchant.id, xenditRefundId: id } },
+        h.clock(),
+      );
+    await h.stores.db
+      .updateTable('jobs')
+      .set({ state: 'needs_review', last_error: 'gave up waiting for its payment', payload: sql`payload || jsonb_build_object('waitsFor', ${x.id}::text)` })
+      .where('kind', '=', 'record-refund')
+      .execute();
+    const jobs = await h.stores.jobs.list();
+    const byHand = jobs.find((j) => j.payload.xenditRefundId === 'rfd-by-hand')!;
+    const left = jobs.find((j) => j.payload.xenditRefundId === 'rfd-left')!;
+
+    const owner = await signedIn(h.app, 'a@toko.test');
+    await mark(owner, byHand.id, { ...formOf(await page(owner, reviewPath()), byHand.id), note: 'Refunded by hand in Xero' }).expect(303);
+    // The payment is recorded (again): the refunds that gave up waiting for it are queued in the same commit (jobs-waiting.sql).
+    await h.stores.payments.markInXero(payment, { xeroPaymentId: payment.xeroPaymentId, fee: 'not_needed' }, h.clock());
+
+    assert.equal((await h.stores.jobs.byId(left.id))?.state, 'queued');
+    const handled = (await h.stores.jobs.byId(byHand.id))!;
+    assert.equal(handled.state, 'handled');
+    assert.equal(handled.payload.waitsFor, x.id, 'its wait not spent either');
   });
 
   it("an item of a payment: its page's timeline shows it handled by hand, with who and the note", async () => {
