@@ -115,7 +115,7 @@ const handledForm = z.object({
 
 /**
  * Someone handled the item by hand: the job leaves review as 'handled' with their note. Whoever may
- * Retry (operators, the merchant's owners; staff 403). The form is checked before anything is read
+ * Retry (operators, the merchant's owners; staff 403). The form is checked before the job is read
  * (FormInvalid, 422: nothing written); a job of another merchant or kind is not found; one no longer
  * in review as the page showed it (retried, handled, or stopped again since) is a Conflict.
  */
@@ -125,6 +125,7 @@ export async function markHandled(deps: OnboardingDeps, actor: User, merchantId:
   const job = await deps.stores.jobs.byId(jobId);
   if (!job || job.merchantId !== merchant.id || !isReviewKind(job.kind)) throw new NotFound(`job ${jobId} not found for this merchant`);
   if (job.state !== 'needs_review') throw new Conflict(`job ${jobId} is not waiting for review`);
+  // Its payment, as the page links it (describe reads no stop time).
   const listed = { id: job.id, kind: job.kind, payload: job.payload, lastError: job.lastError, stoppedAt: job.runAt };
   const payment = describe(await readRows(deps.stores, merchant.id, [listed]), listed).payment;
   const detail = { job: job.id, kind: job.kind, note: form.note };
