@@ -2,7 +2,8 @@ import { createMailer, type Mailer } from '../clients/mail/index.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
 import { openDatabase, WORKER_POOL_SIZE, type Db, type OpenedDatabase } from '../store/db.js';
@@ -50,6 +51,10 @@ export const REDACT = [
   '*.refresh_token',
 ];
 
+// pino-pretty (30 files with its dependencies) only where a person reads the log: production and
+// pipes log JSON and never load it.
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+
 /** Readable lines for a person at a terminal; JSON for log collectors (production, pipes, files). */
 export function logFormatFor(config: Pick<Config, 'logFormat' | 'env'>, stdoutIsTty: boolean): 'json' | 'pretty' {
   return config.logFormat ?? (config.env !== 'production' && stdoutIsTty ? 'pretty' : 'json');
@@ -59,7 +64,7 @@ export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Con
   const options = { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } };
   // A destination given (tests, a file) is read by a program: JSON unless pretty was asked for.
   if (logFormatFor({ logFormat: config.logFormat, env: config.env ?? 'development' }, !destination && Boolean(process.stdout.isTTY)) === 'pretty') {
-    const stream = pretty({
+    const stream = loadPretty()({
       colorize: !destination,
       translateTime: 'SYS:HH:MM:ss',
       ignore: 'pid,hostname,req.headers,res.headers',

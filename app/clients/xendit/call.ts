@@ -4,8 +4,12 @@
  * /metrics, and failing with UpstreamError.
  */
 import type { Logger } from 'pino';
-import { BaseAPI } from 'xendit-node/runtime.js';
-import { Balance as BalanceApi, Configuration, Invoice as InvoiceApi, Refund as RefundApi, Transaction as TransactionApi } from 'xendit-node';
+// The SDK's parts we call, not its index: the index also loads its customer, payment method, payment
+// request and payout APIs and their models (193 of its 270 files), which no call here uses.
+import { BaseAPI, Configuration } from 'xendit-node/runtime.js';
+import { Balance as BalanceApi, Transaction as TransactionApi } from 'xendit-node/balance_and_transaction/index.js';
+import { Invoice as InvoiceApi } from 'xendit-node/invoice/index.js';
+import { Refund as RefundApi } from 'xendit-node/refund/index.js';
 import { UpstreamError, type CallObserver } from '../types.js';
 import { toUpstreamError, unexpected, type WaitHeaders } from './errors.js';
 

@@ -1,5 +1,5 @@
 /** How xendit-node fails, in our terms (UpstreamError). */
-import { XenditSdkError } from 'xendit-node';
+import { XenditSdkError } from 'xendit-node/runtime.js';
 import type { CreateRefund400ResponseErrorCodeEnum } from 'xendit-node/refund/models/index.js';
 import { retryAfterSeconds } from '../retry-after.js';
 import { UpstreamError } from '../types.js';

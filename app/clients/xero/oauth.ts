@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type * as OpenId from 'openid-client';
-import { XeroClient } from 'xero-node';
+import { XeroClient } from './sdk.js';
 import { UpstreamError } from '../types.js';
 import { OAuthRefused, readFailure, toUpstreamError } from './errors.js';
 import { mapOrganisation } from './mappers.js';

@@ -3,7 +3,7 @@
  * (and refreshed) OAuth 2.0 token set for merchants who connected with "Connect to Xero".
  */
 import type { Logger } from 'pino';
-import { XeroClient } from 'xero-node';
+import { XeroClient } from './sdk.js';
 import { UpstreamError } from '../types.js';
 import { encodeMessage, message } from '../../i18n/index.js';
 import { XeroDisconnected, errorText, oauthError, readFailure, toUpstreamError, unexpected } from './errors.js';
