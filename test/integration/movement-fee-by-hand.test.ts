@@ -5,6 +5,7 @@ import { movementSetup } from '../helpers/movement-fees.js';
 import type { Harness } from '../helpers/harness.js';
 import { recordOtherMovementJob } from '../../app/jobs/sync/record-other-movement.js';
 import type { CrashPoint } from '../../app/jobs/sync/crash-points.js';
+import { reconciliationReport } from '../../app/report/reconcile.js';
 
 /**
  * A payout whose fee Xendit took out of its amount after the gateway had booked the whole amount
@@ -26,6 +27,14 @@ describeEachDatabase('other movements: a fee inside an amount booked whole, told
   const told = () => h.stores.db.selectFrom('alerts').select(['message']).where('kind', '=', 'movementFeeNotBooked').execute();
   const rowOf = (id: string) => h.stores.otherMovements.byXenditId(h.merchant.id, id);
   const deps = () => ({ stores: h.stores, xero: h.sims.xeroClient, clock: h.clock, logger: pino({ level: 'silent' }) });
+
+  /** The report from yesterday to tomorrow agrees. */
+  async function reconciled(id: string) {
+    const day = (offset: number) => new Date(h.clock().getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+    const merchant = (await h.stores.merchants.byId(h.merchant.id))!;
+    const r = await reconciliationReport({ xero: h.sims.xeroClient, xendit: h.sims.xenditClient, stores: h.stores }, merchant, { from: day(-1), to: day(1) });
+    assert.deepEqual([r.totals.IDR?.difference, r.reconciled], ['0.00', true], JSON.stringify([r.rows.filter((x) => x.note.includes(id)), r.totals]));
+  }
 
   /** IDR 20,000 paid out, booked whole while its fee was PENDING; the fee COMPLETED, inside the amount. */
   async function bookedWhole() {
@@ -103,6 +112,7 @@ describeEachDatabase('other movements: a fee inside an amount booked whole, told
     assert.equal(clearingBalance(), xenditBalance(), "the clearing account holds Xendit's balance");
     const row = await rowOf(m.id);
     assert.deepEqual([row?.state, row?.xeroFeeEntryId], ['recorded', entries(`Xendit movement fee ${m.id}`)[0].bankTransactionId]);
+    await reconciled(m.id);
   });
 
   it("the fee booked by hand, sent back with the fee kept, run as a job never queued again (retry 0): the person's fee is found, none booked", async () => {
@@ -145,6 +155,7 @@ describeEachDatabase('other movements: a fee inside an amount booked whole, told
     await sentBack(m.id, 'given back');
     await h.worker.drain();
     await allBack(m.id);
+    await reconciled(m.id);
     await list();
     const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement');
     assert.ok(await h.stores.jobs.replay(job.id, h.clock()));
