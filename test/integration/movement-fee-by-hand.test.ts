@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
@@ -89,6 +90,11 @@ describeEachDatabase('other movements: a fee inside an amount booked whole, told
     const alerts = await told();
     assert.equal(alerts.length, 1, 'a person is told');
     assert.match(alerts[0].message, new RegExp(`${m.id}.*5550`));
+    // It names the Reference the gateway looks for, in every language.
+    for (const lang of ['en', 'id']) {
+      const text = (JSON.parse(readFileSync(`locales/${lang}/alerts.json`, 'utf8')) as Record<string, string>).movementFeeNotBooked;
+      assert.ok(text?.includes('"Xendit movement fee {movement}"'), `${lang}: ${text}`);
+    }
     // Listed again, its job replayed: told once, nothing booked.
     await list();
     const [job] = (await h.stores.jobs.list()).filter((j) => j.kind === 'record-other-movement');
