@@ -25,6 +25,7 @@ export type AlertKind =
   | 'refundPendingTooLong'
   | 'reservesBooked'
   | 'withdrawalFeeNotBooked'
+  | 'movementFeeNotBooked'
   | 'keptFeeUnsettled';
 
 export interface Alert {

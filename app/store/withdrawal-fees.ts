@@ -16,9 +16,20 @@ export function createWithdrawalFeeWrites(db: Db, update: Update) {
     /**
      * The transfer out as Xero holds it now (jobs/sync/withdrawal-out.ts transferOutHeld: made again by
      * a person for what reached the bank once Xendit's fee inside the amount was known), stored before
-     * the transfer back that moves what it moves is sent.
+     * the transfer back that moves what it moves is sent; in the same commit, Xendit having given back a
+     * fee the row never learnt, the fee that person booked by hand (its Spend Money, its amount) as the
+     * row's fee, inside the amount (the alert's case), so it is given back once (withdrawal-fee.ts feeReturnToBook).
      */
-    outAsHeld: (id: string, transferId: string, amount: number, now: Date) => update(id, { xero_bank_transfer_id: transferId, transfer_amount: amount }, now),
+    outAsHeld: (id: string, transferId: string, amount: number, now: Date, fee?: { entryId: string; amount: number }) =>
+      update(
+        id,
+        {
+          xero_bank_transfer_id: transferId,
+          transfer_amount: amount,
+          ...(fee ? { xero_fee_entry_id: fee.entryId, fee: fee.amount, fee_in_amount: true } : {}),
+        },
+        now,
+      ),
     /** Xendit's fee and its VAT part, once known (fee-notes.ts). */
     noteFee: noteFeeOn(db, 'withdrawals'),
     /**

@@ -80,9 +80,9 @@ describeEachDatabase('a withdrawal sent back after a person mended its transfer 
     );
   }
 
-  async function sentBack(id: string) {
+  async function sentBack(id: string, fee: 'COMPLETED' | 'REVERSED' = 'COMPLETED') {
     h.clock.advance(3 * DAY);
-    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, id, undefined, { fee: 'COMPLETED' });
+    h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, id, undefined, { fee });
     await t.list();
     return day(h.clock());
   }
@@ -291,5 +291,187 @@ describeEachDatabase('a withdrawal sent back after a person mended its transfer 
     const row = await rowOf(w.id);
     assert.equal(row?.state, 'needs_review');
     assert.deepEqual(live(`Xendit withdrawal reversed ${w.id}`), [], 'nothing guessed');
+  });
+
+  describe('Xendit gives its fee back with the payout', () => {
+    const feeBack = (id: string) => h.sims.xero.bankTransactionsOf(h.tenantId).filter((x) => x.reference === `Xendit withdrawal fee returned ${id}`);
+    const job = async () => (await h.stores.jobs.list()).filter((j) => j.kind === 'record-withdrawal' && j.state === 'queued')[0];
+    const deps = () => ({ stores: h.stores, xero: h.sims.xeroClient, clock: h.clock, logger: pino({ level: 'silent' }) });
+
+    /** All of it came back into Xendit's balance: the transfer back moves what the transfer out moves, the fee by hand comes back. */
+    async function allBack(id: string, banked: bigint) {
+      assert.deepEqual(
+        live(`Xendit withdrawal reversed ${id}`).map((x) => x.amount),
+        [9_445_000n],
+        'the transfer back moves what the transfer out moves',
+      );
+      assert.deepEqual(
+        feeBack(id).map((x) => [x.type, x.total, x.accountId, x.lineItems.map((l) => l.accountCode)]),
+        [['RECEIVE', 555_000n, h.clearingAccountId, [h.merchant.feeAccountCode]]],
+        "the person's fee, given back into the account it left, coded as it was",
+      );
+      assert.deepEqual(
+        t.feeEntries(id).map((x) => x.total),
+        [555_000n],
+        "the person's fee only",
+      );
+      assert.equal(savings(), banked, 'the bank account in Xero is back where it was');
+      assert.equal(t.clearingBalance(), t.xenditBalance(), "the clearing account holds Xendit's balance");
+      const row = await rowOf(id);
+      assert.deepEqual(
+        [row?.state, row?.transferAmount, row?.fee, row?.xeroFeeEntryId, row?.xeroFeeReturnEntryId],
+        ['reversed', 94_450, 5_550, t.feeEntries(id)[0].bankTransactionId, feeBack(id)[0].bankTransactionId],
+      );
+    }
+
+    it('remade for what reached the bank, the fee booked by hand: the transfer back moves that and the fee comes back, both accounts and every range agree', async () => {
+      const { w, out, banked } = await bookedWhole();
+      await remade(w.id, '94450');
+      const back = await sentBack(w.id, 'REVERSED');
+      await h.worker.drain();
+      await allBack(w.id, banked);
+      for (const [from, to] of [
+        [out, out],
+        [back, back],
+        [out, back],
+      ]) {
+        const r = await t.reportOf(from, to);
+        assert.deepEqual([r.totals.IDR?.difference, r.reconciled], ['0.00', true], `${from}..${to}: ${JSON.stringify([r.rows, r.totals])}`);
+      }
+      // Listed again, its job replayed: nothing more.
+      await t.list();
+      const [j] = (await h.stores.jobs.list()).filter((x) => x.kind === 'record-withdrawal');
+      assert.ok(await h.stores.jobs.replay(j.id, h.clock()));
+      await h.worker.drain();
+      await allBack(w.id, banked);
+    });
+
+    for (const point of ['withdrawal-reversal-accepted', 'withdrawal-fee-return-accepted'] as const) {
+      it(`remade, the fee by hand, killed at ${point}: the re-run books one transfer back and one fee back`, async () => {
+        const { w, banked } = await bookedWhole();
+        await remade(w.id, '94450');
+        await sentBack(w.id, 'REVERSED');
+        const j = await job();
+        const killed = new Error(`killed at ${point}`);
+        const crash = (p: CrashPoint) => {
+          if (p === point) throw killed;
+        };
+        await assert.rejects(recordWithdrawalJob({ ...deps(), crash })(j), killed);
+        h.sims.xero.test.forgetIdempotencyKeys(h.tenantId);
+        h.clock.advance(UNSETTLED_MS + 1_000);
+        await recordWithdrawalJob(deps())(j);
+        await recordWithdrawalJob(deps())(j);
+        await allBack(w.id, banked);
+      });
+    }
+
+    it('remade, the fee by hand, the run dying once what Xero holds is stored and before anything is sent: the re-run books each once', async () => {
+      const { w, banked } = await bookedWhole();
+      await remade(w.id, '94450');
+      await sentBack(w.id, 'REVERSED');
+      const j = await job();
+      const died = new Error('power cut');
+      const dying = new Proxy(h.sims.xeroClient, {
+        get: (target, key, receiver) => (key === 'createBankTransfer' ? () => Promise.reject(died) : Reflect.get(target, key, receiver)),
+      });
+      await assert.rejects(recordWithdrawalJob({ ...deps(), xero: dying })(j));
+      const stored = await rowOf(w.id);
+      assert.deepEqual(
+        [stored?.transferAmount, stored?.xeroBankTransferId, stored?.fee, stored?.xeroFeeEntryId],
+        [94_450, live(`Xendit withdrawal ${w.id}`)[0].bankTransferId, 5_550, t.feeEntries(w.id)[0].bankTransactionId],
+        'stored first',
+      );
+      // Its transfer back was sent without an answer: looked up once Xero can no longer be making it.
+      h.clock.advance(UNSETTLED_MS + 1_000);
+      await recordWithdrawalJob(deps())({ ...j, payload: { ...j.payload, retry: 0 } });
+      await allBack(w.id, banked);
+    });
+
+    it('not remade, the fee booked by hand: the transfer back moves the whole amount and the fee comes back', async () => {
+      const { w, banked } = await bookedWhole();
+      await sentBack(w.id, 'REVERSED');
+      await h.worker.drain();
+      assert.deepEqual(
+        live(`Xendit withdrawal reversed ${w.id}`).map((x) => x.amount),
+        [10_000_000n],
+      );
+      assert.deepEqual(
+        feeBack(w.id).map((x) => x.total),
+        [555_000n],
+      );
+      assert.equal(savings(), banked);
+      assert.equal(t.clearingBalance(), t.xenditBalance());
+      assert.equal((await rowOf(w.id))?.state, 'reversed');
+    });
+
+    it('the fee booked by hand twice: in review saying what to book, nothing sent; booked by hand, a Retry finds it', async () => {
+      const { w, banked } = await bookedWhole();
+      await remade(w.id, '94450');
+      const [fee] = t.feeEntries(w.id);
+      await h.sims.xeroClient.createBankTransaction(
+        h.merchant.xero,
+        {
+          type: 'SPEND',
+          bankAccountId: h.clearingAccountId,
+          contactName: 'Xendit',
+          date: fee.date!,
+          reference: `Xendit withdrawal fee ${w.id}`,
+          currencyCode: 'IDR',
+          reconciled: true,
+          lineItems: [{ description: 'the fee again', accountCode: h.merchant.feeAccountCode!, amount: '5550' }],
+        },
+        'fee-by-hand-twice',
+      );
+      const back = await sentBack(w.id, 'REVERSED');
+      await h.worker.drain();
+      const row = await rowOf(w.id);
+      assert.equal(row?.state, 'needs_review');
+      assert.match(row?.lastError ?? '', /2 spend money entries carry the Reference "Xendit withdrawal fee /);
+      assert.match(row?.lastError ?? '', /of what the bank transfer out moves, 94450(\.00)? IDR, Reference "Xendit withdrawal reversed /);
+      assert.match(row?.lastError ?? '', /Reference "Xendit withdrawal fee returned /);
+      assert.deepEqual([live(`Xendit withdrawal reversed ${w.id}`), feeBack(w.id)], [[], []], 'nothing guessed');
+      const [out] = live(`Xendit withdrawal ${w.id}`);
+      await h.sims.xeroClient.createBankTransfer(
+        h.merchant.xero,
+        {
+          fromAccountId: out.toAccountId,
+          toAccountId: out.fromAccountId,
+          amount: '94450',
+          date: back,
+          reference: `Xendit withdrawal reversed ${w.id}`,
+          fromIsReconciled: false,
+          toIsReconciled: true,
+        },
+        'back-by-hand',
+      );
+      const [j] = (await h.stores.jobs.list()).filter((x) => x.kind === 'record-withdrawal');
+      assert.ok(await h.stores.jobs.replay(j.id, h.clock()));
+      await h.worker.drain();
+      assert.equal((await rowOf(w.id))?.state, 'reversed');
+      assert.deepEqual([live(`Xendit withdrawal reversed ${w.id}`).length, feeBack(w.id).length], [1, 0], "the person's only");
+      assert.equal(savings(), banked);
+    });
+
+    it('remade for an amount the fee by hand does not explain: in review naming both, nothing sent', async () => {
+      const { w } = await bookedWhole();
+      await remade(w.id, '90000');
+      await sentBack(w.id, 'REVERSED');
+      await h.worker.drain();
+      const row = await rowOf(w.id);
+      assert.equal(row?.state, 'needs_review');
+      assert.match(row?.lastError ?? '', /moves 90000(\.00)? in Xero.*with the fee of 5550(\.00)? booked by hand/);
+      assert.deepEqual([live(`Xendit withdrawal reversed ${w.id}`), feeBack(w.id)], [[], []], 'nothing guessed');
+    });
+
+    it('remade, no fee booked by hand: in review saying what to book, nothing sent', async () => {
+      const { w } = await bookedWhole(false);
+      await remade(w.id, '94450');
+      await sentBack(w.id, 'REVERSED');
+      await h.worker.drain();
+      const row = await rowOf(w.id);
+      assert.equal(row?.state, 'needs_review');
+      assert.match(row?.lastError ?? '', /bank transfer from the bank into the clearing account of what the bank transfer out moves, 94450(\.00)? IDR/);
+      assert.deepEqual(live(`Xendit withdrawal reversed ${w.id}`), [], 'nothing guessed');
+    });
   });
 });

@@ -10,8 +10,12 @@
  */
 import type { Merchant, XenditFeeBilling } from '../../store/merchants.js';
 import type { OtherMovement } from '../../store/other-movements.js';
+import type { Logger } from 'pino';
 import type { EntryDeps } from './entry-once.js';
 import { feeSpendOnce } from './fee-spend.js';
+import { raiseAlert } from '../../alerts/raise.js';
+import { message } from '../../i18n/index.js';
+import { toDecimal } from '../../money.js';
 
 /**
  * The Reference of the movement's entry. Xero takes up to 255 characters in a bank transaction's
@@ -63,6 +67,55 @@ export function movementFeeToBook(row: OtherMovement, billing: XenditFeeBilling)
  */
 export function movementFeeDay(row: OtherMovement): Date {
   return movementCarriedWhole(row) && row.reversedAt ? row.reversedAt : row.movedAt;
+}
+
+/**
+ * A fee the gateway does not book though it left the balance: money out's fee inside its amount
+ * learnt after its entry carried the whole amount (movementCarriedWhole), not sent back. The clearing
+ * account holds the balance, but the fee sits on the other movements account: a person's to mend.
+ */
+export function movementFeeUnbooked(row: OtherMovement, billing: XenditFeeBilling): boolean {
+  const unbooked = row.fee > 0 && !row.xeroFeeEntryId && !row.feeAttemptAt && billing !== 'invoiced';
+  return unbooked && !!row.xeroBankTransactionId && !row.reversedAt && movementCarriedWhole(row);
+}
+
+/**
+ * A fee a person may have booked by hand under its Reference, as the movementFeeNotBooked alert asks:
+ * one inside the amount of an entry that carried the whole amount, or of a movement sent back (its
+ * entry may have been mended since). Looked up before the gateway books one or gives one back.
+ */
+export function movementFeeMayBeByHand(row: OtherMovement): boolean {
+  return movementCarriedWhole(row) || (row.amount < 0 && row.feeInAmount && row.fee > 0 && !!row.reversedAt);
+}
+
+/**
+ * A person is told, once ever (movementFeeUnbooked), as for a withdrawal (list-withdrawals.ts
+ * feeLearnt, withdrawalFeeNotBooked): mend the entry, book the fee under its Reference, which the
+ * gateway then finds before it would book one (feeOnce) and gives back when Xendit does (movement-reversal.ts).
+ */
+export async function tellFeeNotBooked(
+  deps: { stores: EntryDeps['stores']; clock: EntryDeps['clock']; logger: Logger },
+  row: OtherMovement,
+  billing: XenditFeeBilling,
+): Promise<void> {
+  if (!movementFeeUnbooked(row, billing)) return;
+  const told = await raiseAlert(deps, {
+    merchantId: row.merchantId,
+    kind: 'movementFeeNotBooked',
+    message: message('alerts:movementFeeNotBooked', {
+      movement: row.xenditTransactionId,
+      type: row.type,
+      currency: row.currency,
+      fee: toDecimal(row.fee, row.currency),
+    }),
+    dedupeKey: `movementFeeNotBooked:${row.id}`,
+    once: true,
+  });
+  if (told)
+    deps.logger.warn(
+      { merchantId: row.merchantId, xenditTransactionId: row.xenditTransactionId, fee: row.fee },
+      "Xendit's fee came out of a balance movement already booked whole: not booked, a person is told",
+    );
 }
 
 type FeeDeps = EntryDeps & { stores: { otherMovements: { noteFeeAttempt: (id: string, at: Date | null, now: Date) => Promise<boolean> } } };

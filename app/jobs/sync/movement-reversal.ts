@@ -30,7 +30,7 @@ import { refusedForNewLock } from './org-date.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
 import { foundEarlier, unlessUnsettled } from './send-once.js';
-import { movementFeeOnce, movementFeeReference, movementFeeToBook, movementReference } from './movement-fee.js';
+import { movementFeeMayBeByHand, movementFeeOnce, movementFeeReference, movementFeeToBook, movementReference } from './movement-fee.js';
 
 export type MovementDeps = { stores: Stores; xero: XeroGateway; clock: Clock; logger: Logger; crash?: CrashHook };
 
@@ -46,7 +46,8 @@ const live = (t: XeroBankTransaction) => t.status !== 'DELETED' && t.status !== 
 
 /** Xendit's fee on the movement, once its entry is booked, stored (movement-fee.ts). */
 export async function feeOnce(deps: MovementDeps, merchant: Merchant, row: OtherMovement, clearing: string, lookFirst: boolean): Promise<string> {
-  const feeId = await movementFeeOnce(deps, merchant, row, clearing, lookFirst);
+  // One a person may have booked by hand (alerts movementFeeNotBooked) is looked for first: never a second.
+  const feeId = await movementFeeOnce(deps, merchant, row, clearing, lookFirst || movementFeeMayBeByHand(row));
   deps.crash?.('other-movement-fee-accepted');
   await deps.stores.otherMovements.feeRecorded(row.id, feeId, deps.clock());
   deps.logger.info(
@@ -124,6 +125,12 @@ async function bookBack(
         `entry ${movementFeeReference(id)}`,
       );
       if (found) await deps.stores.otherMovements.feeRecorded(row.id, (feeId = found.bankTransactionId), deps.clock());
+    } else if (!feeId && row.feeReturned && movementFeeMayBeByHand(row)) {
+      // Given back, a fee the gateway never booked may have been booked by hand (alerts movementFeeNotBooked):
+      // stored first, it comes back below as the gateway's own would; none, nothing comes back.
+      what.now = 'spend money (movement fee)';
+      const byHand = await handFee(deps, merchant, row, clearing, requeued);
+      if (byHand) await deps.stores.otherMovements.feeRecorded(row.id, (feeId = byHand), deps.clock());
     } else if (
       !feeId &&
       (row.feeAttemptAt || movementFeeToBook(entryId ? { ...row, xeroBankTransactionId: entryId } : { ...row, attemptAt: null, entryAmount: null }, billing))
@@ -189,7 +196,12 @@ async function entryBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherM
   if (earlier) return earlier.bankTransactionId;
   const entry = (await deps.xero.findBankTransactionsByReference(merchant.xero, movementReference(id))).find((t) => t.bankTransactionId === entryId);
   const code = entry && live(entry) ? entry.lineItems[0]?.accountCode : undefined;
-  const amount = row.entryAmount ?? (entry ? Math.abs(toMinor(entry.total, row.currency)) : null);
+  // What the entry carries as Xero holds it, when a person told of a fee inside the amount (alerts
+  // movementFeeNotBooked) edited it to the amount less that fee (Xero updates a bank transaction in
+  // place: POST /BankTransactions/{BankTransactionID}); else what it was sent with.
+  const held = entry ? Math.abs(toMinor(entry.total, row.currency)) : null;
+  const mended = held !== null && out && row.feeInAmount && row.fee > 0 && held === Math.abs(row.amount) - row.fee;
+  const amount = mended ? held : (row.entryAmount ?? held);
   if (!entry || !code || amount === null) {
     // Only a person's Retry from review settles it: a listing's requeue counts as a retry too (send-once.ts requeued).
     if (row.state === 'needs_review') {
@@ -273,5 +285,27 @@ async function feeBackOnce(deps: MovementDeps, merchant: Merchant, row: OtherMov
       mark: (at) => deps.stores.otherMovements.noteFeeReturnAttempt(row.id, at, deps.clock()),
       reconciled: true,
     },
+  );
+}
+
+/**
+ * The fee a person booked by hand under its Reference (a Spend Money out of the clearing account),
+ * given back by Xendit: its id when it carries Xendit's fee, null when there is none. Any other
+ * (several, another account or amount) is a person's to give back: review saying what to book, and
+ * a Retry that finds their Receive Money back under its Reference books nothing more (null).
+ */
+async function handFee(deps: MovementDeps, merchant: Merchant, row: OtherMovement, clearing: string, requeued: boolean): Promise<string | null> {
+  const id = row.xenditTransactionId;
+  const reference = movementFeeReference(id);
+  const spent = (await deps.xero.findBankTransactionsByReference(merchant.xero, reference)).filter((t) => t.type === 'SPEND' && live(t));
+  const [one] = spent;
+  if (!one) return null;
+  if (spent.length === 1 && one.bankAccountId === clearing && Math.abs(toMinor(one.total, row.currency)) === row.fee) return one.bankTransactionId;
+  const back = movementFeeReturnReference(id);
+  if (requeued && (await deps.xero.findBankTransactionsByReference(merchant.xero, back)).some((t) => t.type === 'RECEIVE' && live(t))) return null;
+  const why = spent.length > 1 ? `${spent.length} spend money entries carry` : `the spend money (${one.bankTransactionId}, ${one.total} ${row.currency}) under`;
+  throw new Unrecordable(
+    `Xendit gave back its fee on reversed ${row.type} ${id} (${toDecimal(row.fee, row.currency)} ${row.currency}), and ${why} the Reference "${reference}", not one of that fee out of the clearing account: ` +
+      `book the fee given back by hand (receive money into the clearing account, coded as the fee booked by hand, Reference "${back}"), then Retry`,
   );
 }

@@ -27,7 +27,7 @@ import type { CrashHook } from './crash-points.js';
 import { recordFailure, Unrecordable } from './record-failure.js';
 import { bankTransactionOnce } from './entry-once.js';
 import { notWhileUnsettled, requeued } from './send-once.js';
-import { movementEntryAmount, movementFeeToBook, movementReference } from './movement-fee.js';
+import { movementEntryAmount, movementFeeToBook, movementReference, tellFeeNotBooked } from './movement-fee.js';
 import { feeOnce, reversedMovement } from './movement-reversal.js';
 
 export interface RecordOtherMovementDeps {
@@ -56,7 +56,8 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
     // How Xendit charged its fees when it moved: billed monthly, none was taken from the balance.
     const billing = (await deps.stores.feeBills.billingAt(merchant))(row.movedAt);
     // Keyed on the entries, not the state: a row in needs review never sends a second one.
-    if (row.xeroBankTransactionId && !movementFeeToBook(row, billing)) return;
+    // A fee inside an amount booked whole is not booked: a person is told (movement-fee.ts tellFeeNotBooked).
+    if (row.xeroBankTransactionId && !movementFeeToBook(row, billing)) return void (await tellFeeNotBooked(deps, row, billing));
     // Found and queued by an earlier version, which booked reserves: a move inside the balance, never
     // booked (clients/xendit/movements.ts IN_BALANCE_TYPES). An attempt already sent is finished below.
     if (!row.attemptAt && !row.xeroBankTransactionId && IN_BALANCE_TYPES.has(row.type)) {
@@ -107,7 +108,7 @@ export function recordOtherMovementJob(deps: RecordOtherMovementDeps) {
       if (now && movementFeeToBook(now, billing)) {
         what = 'spend money (movement fee)';
         await feeOnce(deps, merchant, now, clearing, requeued(job));
-      }
+      } else if (now) await tellFeeNotBooked(deps, now, billing);
     } catch (err) {
       await recordFailure(err, what, {
         needsReview: (reason) => deps.stores.otherMovements.needsReview(row.id, reason, deps.clock()),

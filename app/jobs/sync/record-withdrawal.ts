@@ -44,7 +44,7 @@ import {
 } from './withdrawal-fee.js';
 import { feeReturnKind, feeReturnOnce, feeSentEarlier } from './withdrawal-fee-return.js';
 import { clearingSide, keptFeeWay, type Out } from './withdrawal-clearing.js';
-import { receivedOut, receivedOutHeld, settleOutSent, transferOut, transferOutHeld } from './withdrawal-out.js';
+import { adoptHeld, receivedOut, receivedOutHeld, settleOutSent, transferOut, transferOutHeld } from './withdrawal-out.js';
 
 export { reversalReference, withdrawalReference };
 
@@ -144,14 +144,12 @@ export function recordWithdrawalJob(deps: RecordWithdrawalDeps) {
       const backDue = !neverOut && !!row.reversedAt && row.state !== 'reversed' && !row.xeroReversalTransferId;
       if (backDue && !out) {
         const held = await (row.entryKind === 'receive' ? receivedOutHeld : transferOutHeld)(deps, merchant, booked, lookFirst);
-        if (held.adopt) {
-          await deps.stores.settlements.outAsHeld(row.id, held.adopt.transferId, held.adopt.amount, deps.clock());
-          booked = { ...booked, xeroBankTransferId: held.adopt.transferId, transferAmount: held.adopt.amount };
+        booked = await adoptHeld(deps, booked, held);
+        if (held.adopt)
           deps.logger.warn(
             { merchantId, xenditTransactionId, ...held.adopt },
-            'the transfer out in Xero is not the one the gateway sent: its transfer back follows it',
+            'the transfer out in Xero is not the one the gateway sent (or a fee was booked by hand): what comes back follows it',
           );
-        }
         out = held.out;
       }
       // A fee whose create may still be in the making at Xero waits alone: the transfer back does not hang on it.
