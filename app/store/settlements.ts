@@ -58,7 +58,7 @@ export interface Withdrawal {
  * time; and Xendit's other balance movements (list-other-movements.ts), read the same way: made
  * since a time ('other'), and made before it and changed since ('other_updated').
  */
-export type ListingKind = 'created' | 'reversed' | 'other' | 'other_updated' | 'chargeback';
+export type ListingKind = 'created' | 'reversed' | 'other' | 'other_updated' | 'chargeback' | 'refund';
 
 /** One listing of one merchant's withdrawals: with the key of `mode`, in one currency. */
 export interface ListingAt {

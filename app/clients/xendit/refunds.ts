@@ -2,14 +2,46 @@
  * Refunds (Xendit's Refund API, GET /refunds/{id} and GET /refunds). xendit-node's Refund model
  * keeps neither status, invoice_id, payment_id nor reason (refund/models/Refund.ts), although Xendit
  * sends them (RefundCallbackData carries all four): the JSON is read here.
+ *
+ * And the money they take, as the Transactions API lists it (GET /transactions?types=REFUND):
+ * REFUND is a type of both the API reference (docs.xendit.co/apidocs/list-transactions `types`) and
+ * xendit-node's TransactionTypes. GET /refunds has no date filter (GetAllRefundsRequest: limit,
+ * after_id, before_id and a few filters by payment), the Transactions API has one (created[gte],
+ * created[lte]): a listing that must resume by time reads these, each tied to its refund by
+ * product_id ("You can use this id to match the transaction from this API to each product API",
+ * xendit-node TransactionResponse.product_id; whether that is the refund's id or the refunded
+ * payment's is documented nowhere, jobs/sync/list-refund-transactions.ts takes either).
  */
 import { z } from 'zod';
-import { SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
+import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type XenditCall } from './call.js';
 import { minorReader } from './amounts.js';
 import { CREATE_REFUND_OP, unexpected } from './errors.js';
+import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
 import type { XenditGateway, XenditRefund } from './types.js';
+
+/**
+ * Money a refund took from the balance, or will: a REFUND transaction. Only what ties it to its
+ * refund is read; the refund itself is read by id.
+ */
+export interface XenditRefundTransaction {
+  /** The transaction's id. */
+  id: string;
+  /** Its product_id: the refund's id or, undocumented which, the refunded payment's (jobs/sync/list-refund-transactions.ts). */
+  productId: string;
+  currency: Currency;
+  created: string;
+}
+
+/** Part of XenditGateway (types.ts). */
+export interface RefundTransactionCalls {
+  /** One page (newest first) of the REFUND transactions in this currency made between the two dates, any status; rows that cannot be read are left out. */
+  listRefundTransactions(
+    secretKey: string,
+    q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
+  ): Promise<{ refunds: XenditRefundTransaction[]; hasMore: boolean; lastId?: string }>;
+}
 
 export const refundSchema = z.object({
   id: z.string().min(1),
@@ -26,7 +58,16 @@ export const refundSchema = z.object({
   created: z.string().nullish(),
 });
 
-export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' | 'listRefunds' | 'createRefund'> {
+/** The fields of a REFUND transaction its refund is found by (xendit-node TransactionResponse). */
+const refundTransactionSchema = z.object({
+  id: z.string().min(1),
+  type: z.literal('REFUND'),
+  product_id: z.string().min(1).max(100),
+  currency: z.enum(SUPPORTED_CURRENCIES),
+  created: z.string(),
+});
+
+export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' | 'listRefunds' | 'createRefund' | 'listRefundTransactions'> {
   return {
     async createRefund(secretKey, r, idempotencyKey) {
       return call(secretKey, CREATE_REFUND_OP, async (api) =>
@@ -65,6 +106,31 @@ export function refundCalls(call: XenditCall): Pick<XenditGateway, 'getRefund' |
           } catch {
             return []; // another currency, a field we cannot read: not one of ours to record
           }
+        });
+        const last = rows.at(-1)?.id;
+        return { refunds, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };
+      });
+    },
+
+    async listRefundTransactions(secretKey, q) {
+      return call(secretKey, 'listRefundTransactions', async (api) => {
+        const body = (await json(
+          await api.getAllTransactionsRaw({
+            // Every status: a refund PENDING or FAILED is judged by the refund read by id, not by its transaction.
+            types: ['REFUND'],
+            currency: q.currency,
+            created: { gte: q.createdAfter, lte: q.createdBefore },
+            limit: Math.min(q.limit, WITHDRAWAL_PAGE_LIMIT),
+            ...(q.afterId ? { afterId: q.afterId } : {}),
+          }),
+        )) as { data?: unknown; has_more?: unknown };
+        if (!Array.isArray(body?.data)) throw unexpected('transaction list without data');
+        const rows = body.data as { id?: unknown }[];
+        const refunds = rows.flatMap((r): XenditRefundTransaction[] => {
+          const t = refundTransactionSchema.safeParse(r);
+          // Another type or currency, a shape not understood: not one to tie to a refund.
+          if (!t.success || t.data.currency !== q.currency) return [];
+          return [{ id: t.data.id, productId: t.data.product_id, currency: t.data.currency, created: t.data.created }];
         });
         const last = rows.at(-1)?.id;
         return { refunds, hasMore: body.has_more === true, ...(typeof last === 'string' ? { lastId: last } : {}) };

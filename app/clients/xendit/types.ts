@@ -4,6 +4,7 @@
  * app/simulators/.
  */
 import type { Currency } from '../../money.js';
+import type { RefundTransactionCalls } from './refunds.js';
 
 export type XenditInvoiceStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
@@ -264,7 +265,7 @@ export interface XenditWithdrawal {
   feePending?: boolean;
 }
 
-export interface XenditGateway {
+export interface XenditGateway extends RefundTransactionCalls {
   /** null when Xendit has no dispute with that id. */
   getDispute(secretKey: string, disputeId: string): Promise<XenditDispute | null>;
   /** Refunds (part of) a paid invoice; `idempotencyKey` and `referenceId` are the request's own id. */

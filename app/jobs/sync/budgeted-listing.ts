@@ -24,7 +24,8 @@
  * end: its rows after the cursor were never shown. The kept walk reads again from the newest in the
  * same run, back to the same point and with the same start (so one behind stays behind, and is
  * told, however often its cursor lapses); the rows it meets again are absorbed by their jobs'
- * dedupe keys. One whose cursor was in fact the last row costs a read again.
+ * dedupe keys. One whose cursor was in fact the last row costs a read again. The refunds past it
+ * are found by time all the same, by their REFUND transactions (list-refund-transactions.ts).
  */
 import type { Clock } from '../../clock.js';
 import { UpstreamError } from '../../clients/types.js';

@@ -9,7 +9,10 @@
  * ended before it could book (runAgain) is run again. A refund read PENDING is kept and read again
  * by id at each run until it ends, for up to PENDING_HOLD_MS: either order, the listing reads each
  * refund once, and a slow channel's refund would be left behind before its SUCCEEDED, whose
- * webhook may be lost (lookAgainAtPending).
+ * webhook may be lost (lookAgainAtPending). GET /refunds has no date filter: a cursor Xendit lets
+ * lapse before every run would keep it to its first pages, so the same run also finds refunds by
+ * time, by the REFUND transactions of the Transactions API (list-refund-transactions.ts), each
+ * refund found there handled as this listing's are (seenOnPage).
  *
  * It also looks again, once a day, at payments refunded in full whose fee Xendit has not said it
  * gave back: when Xendit marks that is not documented, and the refund's own job looks only for the
@@ -40,6 +43,7 @@ import { keptCursorRefused } from './budgeted-listing.js';
 import { RECHECK_FOR_MS } from './fee-return.js';
 import { nextDisputeLook, queueLost } from './record-dispute.js';
 import { listChargebacks } from './list-chargebacks.js';
+import { listRefundTransactions } from './list-refund-transactions.js';
 import { failureText } from './refund-refusal.js';
 import { paymentOfRefund } from './refund-payment.js';
 import { readWithPaymentKey } from './checkout-key.js';
@@ -59,6 +63,7 @@ const DISPUTE_LOOKS_PER_RUN = 200;
 export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) {
   return async (): Promise<void> => {
     const runStart = deps.clock();
+    const byTime: (Omit<Parameters<typeof listRefundTransactions>[2], 'seen'> & { merchant: Merchant })[] = [];
     for (const merchant of await deps.stores.merchants.list()) {
       if (!listsMovements(merchant)) continue;
       // Every stored key's account, each with its own cursor: a refund in the account of the mode
@@ -70,9 +75,14 @@ export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) 
           // a review item here. Or which business it is is not known yet: no refund yet either.
           const since = await listedSince(deps, merchant, mode, key);
           if (!since) continue;
+          const k = { merchant, mode, key, keySince: since, begin: false };
           try {
-            await listMerchantRefunds(deps, merchant, { mode, key, since });
+            await listMerchantRefunds(deps, merchant, { mode, key, since, unreached: () => void (k.begin = true) });
+          } catch (err) {
+            k.begin = true;
+            throw err;
           } finally {
+            byTime.push(k);
             // Its own cursors, each currency on its own (failures logged there): refunds that could not be listed hold up no chargeback.
             await listChargebacks(deps, merchant, { mode, key, keySince: since });
           }
@@ -85,6 +95,13 @@ export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) 
       await lookAgainAtPending(deps, runStart);
     } catch (err) {
       deps.logger.warn({ err: String(err) }, 'could not read again the refunds listed PENDING');
+    }
+    // By time, what GET /refunds may not reach (list-refund-transactions.ts): after the looks by id, its reads spend no call they need.
+    for (const k of byTime) {
+      const seen = (refunds: readonly XenditRefund[]) => seenOnPage(deps, k.merchant, k.mode, refunds);
+      await listRefundTransactions(deps, k.merchant, { ...k, seen }).catch((err: unknown) =>
+        deps.logger.warn({ err: String(err), merchantId: k.merchant.id, mode: k.mode }, 'could not list refund transactions at Xendit'),
+      );
     }
     await lookAgainAtFees(deps);
     await lookAgainAtDisputes(deps);
@@ -109,10 +126,10 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
 async function listMerchantRefunds(
   deps: ListDeps,
   merchant: Merchant,
-  { mode, key, since }: { mode: XenditMode; key: string; since: Date },
+  { mode, key, since, unreached }: { mode: XenditMode; key: string; since: Date; unreached: () => void },
   pages = MAX_PAGES,
 ): Promise<void> {
-  const l: Listing = { merchant, mode, key, since, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds) };
+  const l: Listing = { merchant, mode, key, since, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds), unreached };
   const newest = await deps.stores.refundListing.newestFirst(merchant.id, mode);
   if (newest) return listNewestFirst(deps, l, newest, pages);
   const cursor = await deps.stores.refundListing.cursor(merchant.id, mode);
@@ -131,7 +148,8 @@ async function listMerchantRefunds(
         { merchantId: merchant.id, mode, afterId: cursor },
         'refund listing: Xendit no longer holds its cursor: it reads from the start again (each refund read again is queued once)',
       );
-      return listMerchantRefunds(deps, merchant, { mode, key, since }, pages - 1);
+      unreached();
+      return listMerchantRefunds(deps, merchant, { mode, key, since, unreached }, pages - 1);
     }
     read.push(...refunds);
     const judged = listOrder(read);
@@ -155,9 +173,11 @@ async function listMerchantRefunds(
         );
       }
     }
-    if (!hasMore || !lastId) break;
+    if (!hasMore || !lastId) return;
     afterId = lastId;
   }
+  // More than the pages read (a backlog, or a cursor Xendit answers with the first page again): looked for by time too.
+  unreached();
 }
 
 /**

@@ -25,6 +25,8 @@ export type Listing = {
   since: Date;
   pageSize: number;
   seen: (refunds: readonly XenditRefund[]) => Promise<unknown>;
+  /** Said when refunds past what this run read may never be reached this way (a kept cursor lost, a walk behind): they are looked for by time. */
+  unreached: () => void;
 };
 
 /** Xendit listed this page oldest first, in a walk begun newest first. */
@@ -47,14 +49,16 @@ export async function listNewestFirst(deps: ListDeps, l: Listing, kept: NewestFi
       resume: (walk, pages) => walkBack(deps, l, state, walk, pages),
       // From the newest back to the mark covers what the lost walk had left: its newest is this walk's.
       again: (walk, pages) => walkBack(deps, l, state, { top: null, startedAt: walk.startedAt }, pages),
-      lost: async (walk) =>
-        deps.logger.warn({ ...at, afterId: walk.afterId }, 'refund listing: Xendit showed nothing after its kept cursor: read again from the newest'),
+      lost: async (walk) => {
+        l.unreached();
+        deps.logger.warn({ ...at, afterId: walk.afterId }, 'refund listing: Xendit showed nothing after its kept cursor: read again from the newest');
+      },
       begin: (startedAt, pages) => walkBack(deps, l, state, { top: null, startedAt }, pages),
       restart: async (err) => {
         await deps.stores.refundListing.setNewestFirst(l.merchant.id, l.mode, { mark: state.mark, walk: null });
         deps.logger.warn({ err: String(err), ...at }, 'Xendit refused to continue the refund listing: it starts again from the newest');
       },
-      behind: (startedAt) => refundsBehind(deps, l, startedAt),
+      behind: (startedAt) => (l.unreached(), refundsBehind(deps, l, startedAt)),
     });
   } catch (err) {
     if (!(err instanceof OrderChanged)) throw err;

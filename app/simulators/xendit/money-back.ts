@@ -7,6 +7,7 @@
 import { refundJson, refundState } from './refunds.js';
 import { disputeJson, disputeState } from './disputes.js';
 import { paymentIdOf, wire } from './json.js';
+import { accountOf } from './accounts.js';
 import type { Ctx, SimChargebackFee, SimXenditInvoice } from './state.js';
 
 export interface MoneyBackRow {
@@ -17,7 +18,8 @@ export interface MoneyBackRow {
 /**
  * Every SUCCEEDED refund and LOST dispute of a business, newest or not (transactions.ts sorts).
  * - A refund: MONEY_OUT of its amount, product_id the refund's id ("You can use this id to match
- *   the transaction from this API to each product API", TransactionResponse.product_id) and
+ *   the transaction from this API to each product API", TransactionResponse.product_id; which id
+ *   is not documented: the refunded payment's when the account says so, refundTransactionProductId) and
  *   reference_id the refund's own reference_id ("customer supplied reference/external_id"), as
  *   GET /refunds/{id} tells them. Created when it was made: Xendit takes a refund from the balance
  *   then (withdrawals.ts). Its refund_fee_amount, where the API shows one at all, is not documented:
@@ -38,7 +40,8 @@ export function moneyBackRows(ctx: Ctx, userId: string): MoneyBackRow[] {
       at: r.created,
       json: row(inv, {
         id: `txn_${r.id}`,
-        product_id: r.id,
+        // Which id it holds is not documented (see the comment above): the refund's unless the account says the payment's.
+        product_id: accountOf(ctx, inv).refundTransactionProductId === 'payment' ? paymentIdOf(inv.id) : r.id,
         type: 'REFUND',
         reference_id: String(refund.reference_id),
         amount: r.amount,

@@ -174,6 +174,7 @@ export interface XenditSimTestApi {
         | 'insufficientBalance'
         | 'refundsNameInvoice'
         | 'refundsListOrder'
+        | 'refundTransactionProductId'
         | 'activatedChannels'
         | 'activatedCurrencies'
       >

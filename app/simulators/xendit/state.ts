@@ -57,12 +57,12 @@ export interface XenditSimAccount {
    */
   refundsNameInvoice?: boolean;
   /**
-   * The order of GET /refunds. docs.xendit.co "List refunds" and xendit-node's RefundApi
-   * getAllRefunds (limit, after_id, before_id; no date filter) do not say in which order refunds
-   * are listed, so either may be the real one: 'newest_first' (default, as before) or
-   * 'oldest_first'. after_id continues after that refund in the same order.
+   * The order of GET /refunds. docs.xendit.co "List refunds" and xendit-node's RefundApi getAllRefunds (limit, after_id,
+   * before_id; no date filter) do not say in which order refunds are listed, so either may be the real one: 'newest_first'
+   * (default, as before) or 'oldest_first'. after_id continues after that refund in the same order.
    */
   refundsListOrder?: 'newest_first' | 'oldest_first';
+  refundTransactionProductId?: 'payment'; // its REFUND transactions' product_id (undocumented which, money-back.ts): the refund's id, or with 'payment' the payment's
   /**
    * How refunds made through POST /refunds end. Xendit answers them PENDING ("Refund is pending.
    * Check the final status of the refund via webhook", docs.xendit.co "Refund a payment request")

@@ -74,8 +74,8 @@ export interface WithdrawalListCursorsTable {
   /** The mode of the key whose account is listed (migration 20261206T1944). */
   mode: 'test' | 'live';
   currency: string;
-  /** 'other': Xendit's other balance movements (migration 20261206T2345, jobs/sync/list-other-movements.ts); 'other_updated': those made before its window and changed since (migration 20261207T1653); 'chargeback': lost disputes' CHARGEBACK transactions (migration 20261207T1655, jobs/sync/list-chargebacks.ts). */
-  listing: 'created' | 'reversed' | 'other' | 'other_updated' | 'chargeback';
+  /** 'other': Xendit's other balance movements (migration 20261206T2345, jobs/sync/list-other-movements.ts); 'other_updated': those made before its window and changed since (migration 20261207T1653); 'chargeback': lost disputes' CHARGEBACK transactions (migration 20261207T1655, jobs/sync/list-chargebacks.ts); 'refund': REFUND transactions (migration 20261208T0050, jobs/sync/list-refund-transactions.ts). */
+  listing: 'created' | 'reversed' | 'other' | 'other_updated' | 'chargeback' | 'refund';
   since: Timestamp;
   after_id: string;
   started_at: Timestamp;
@@ -169,6 +169,6 @@ export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode'
 
 /** Migration 20261207T1655: from when a listing an upgrade added may book (store/listing-floors.ts). */
 export interface ListingFloorsTable {
-  listing: 'chargeback';
+  listing: 'chargeback' | 'refund';
   since: ColumnType<Date, Date | undefined, Date>;
 }
