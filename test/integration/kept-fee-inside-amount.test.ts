@@ -116,7 +116,8 @@ describeEachDatabase('a fee inside the amount, learnt after the whole amount was
       assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'reversed');
       // The alert names the Reference the gateway looks for, in every language.
       for (const lang of ['en', 'id']) {
-        const text = (JSON.parse(readFileSync(`locales/${lang}/alerts.json`, 'utf8')) as Record<string, string>).withdrawalFeeNotBooked;
+        const text = (JSON.parse(readFileSync(new URL(`../../locales/${lang}/alerts.json`, import.meta.url), 'utf8')) as Record<string, string>)
+          .withdrawalFeeNotBooked;
         assert.ok(text?.includes('"Xendit withdrawal fee {withdrawal}"'), `${lang}: ${text}`);
       }
     });

@@ -92,7 +92,8 @@ describeEachDatabase('other movements: a fee inside an amount booked whole, told
     assert.match(alerts[0].message, new RegExp(`${m.id}.*5550`));
     // It names the Reference the gateway looks for, in every language.
     for (const lang of ['en', 'id']) {
-      const text = (JSON.parse(readFileSync(`locales/${lang}/alerts.json`, 'utf8')) as Record<string, string>).movementFeeNotBooked;
+      const text = (JSON.parse(readFileSync(new URL(`../../locales/${lang}/alerts.json`, import.meta.url), 'utf8')) as Record<string, string>)
+        .movementFeeNotBooked;
       assert.ok(text?.includes('"Xendit movement fee {movement}"'), `${lang}: ${text}`);
     }
     // Listed again, its job replayed: told once, nothing booked.
