@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DomainError, ServiceUnavailable, TooManyRequests, type MessageKey, type RetryWait } from './errors.js';
 import { databaseUnreachable } from './store/unavailable.js';
 import { choosePayLang, type I18n } from './i18n/index.js';
-import { payLangLinks } from './lang-switch.js';
+import { payLangLinks, samePage } from './lang-switch.js';
 import { tooManyText } from './i18n/wait.js';
 
 const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
@@ -99,7 +99,8 @@ export function genericPage(i18n: I18n): ErrorPage {
       title: t(page.title),
       // A long wait as the time it ends, never a count of seconds nobody can act on (i18n/wait.ts).
       body: key === 'tooMany' && retry && !processing ? t.msg(tooManyText(lang, retry.seconds, retry.wait)) : t(page.body, vars),
-      retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
+      // The page again, as a path on this site: a request target in absolute-form names a host of the client's choosing.
+      retryUrl: key === 'unavailable' || key === 'internal' ? samePage(req.originalUrl, {}) : undefined,
       langLinks: payLangLinks(req.originalUrl, lang),
     });
   };

@@ -10,6 +10,7 @@ import { createStores } from '../../app/store/index.js';
 import { connect, type Db } from '../../app/store/db.js';
 import { callbackPathFor, paths } from '../../app/paths.js';
 import { createI18n } from '../../app/i18n/index.js';
+import { rawRequest } from '../helpers/raw-request.js';
 
 /**
  * The database gone while the web process runs: a host that accepts connections and never answers
@@ -53,6 +54,20 @@ describe('pages and callbacks while the database is unreachable or silent', () =
     opened.push(db);
     return createApp({ ...h.deps, stores: createStores(db, box) });
   };
+
+  it('the "try again" link links to this site, also for a request target in absolute-form naming another host', async () => {
+    h.serve(appAt(await closedPort()));
+    const link = new URL(h.payUrl('INV-1'), h.baseUrl);
+    const target = `http://evil.example${link.pathname}${link.search}`;
+    const res = await rawRequest(h.baseUrl, 'GET', target, { accept: 'text/html' });
+    assert.equal(res.status, 503);
+    const links = cheerio
+      .load(res.body)('a[href]')
+      .map((_, a) => a.attribs.href)
+      .get();
+    assert.ok(links.length > 1, 'the page has its try-again and language links');
+    for (const href of links) assert.equal(new URL(href, 'http://gateway.test').origin, 'http://gateway.test', href);
+  });
 
   for (const [what, port] of [
     ['silent', () => Promise.resolve((silent.address() as AddressInfo).port)],
