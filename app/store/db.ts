@@ -55,23 +55,21 @@ export async function migrate(db: Db): Promise<void> {
   await installSqlFunctions(db);
 }
 
-/**
- * How long a query waits for a connection (a new one's handshake, or a turn at a busy pool) before it
- * fails. pg waits for ever by default: a database host that accepts connections and never answers
- * (black-holed, frozen) held every request open with no answer at all; now each gets the
- * "temporarily unavailable" page (error-handler.ts). Not a bound on a query once it runs.
- */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-
 export interface PoolOptions {
   poolSize?: number;
   onPoolError?: (err: Error) => void;
-  /** DATABASE_CONNECT_TIMEOUT_MS; DEFAULT_CONNECT_TIMEOUT_MS when not given. */
+  /**
+   * How long a query waits for a connection (a new one's handshake, or a turn at a busy pool) before
+   * it fails (DATABASE_CONNECT_TIMEOUT_MS). Not given: for ever, pg's default, under which a database
+   * host that accepts connections and never answers (black-holed, frozen) held every request open
+   * with no answer; now each gets the "temporarily unavailable" page (error-handler.ts). Not a bound
+   * on a query once it runs.
+   */
   connectTimeoutMs?: number;
 }
 
 export function connect(url: string, opts: PoolOptions = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 0 });
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it on next use.
   pool.on('error', (err) => opts.onPoolError?.(err));
