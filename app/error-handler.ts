@@ -56,7 +56,7 @@ export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}):
   const page = options.page;
   return (caught, req, res, _next) => {
     // The database out of reach is no bug of the request's: "try again" (503, Retry-After), logged as the error it is.
-    const unreachable = !(caught instanceof DomainError) && databaseUnreachable(caught);
+    const unreachable = !(caught instanceof DomainError) && clientStatusOf(caught) === undefined && databaseUnreachable(caught);
     const err: unknown = unreachable ? new ServiceUnavailable('database unreachable') : caught;
     const domain = err instanceof DomainError ? err : undefined;
     const status = domain?.status ?? clientStatusOf(err) ?? 500;
