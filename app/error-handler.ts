@@ -1,9 +1,10 @@
 import { loggablePath } from './log-paths.js';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { DomainError, TooManyRequests, type MessageKey, type RetryWait } from './errors.js';
+import { DomainError, ServiceUnavailable, TooManyRequests, type MessageKey, type RetryWait } from './errors.js';
+import { databaseUnreachable } from './store/unavailable.js';
 import { choosePayLang, type I18n } from './i18n/index.js';
-import { payLangLinks } from './lang-switch.js';
+import { payLangLinks, samePage } from './lang-switch.js';
 import { tooManyText } from './i18n/wait.js';
 
 const TONE: Partial<Record<MessageKey, string>> = { alreadyPaid: 'ok', internal: 'bad' };
@@ -53,10 +54,14 @@ export function notFoundHandler(i18n: I18n): RequestHandler {
  */
 export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
   const page = options.page;
-  return (err, req, res, _next) => {
+  return (caught, req, res, _next) => {
+    // The database out of reach is no bug of the request's: "try again" (503, Retry-After), logged as the error it is.
+    const unreachable = !(caught instanceof DomainError) && clientStatusOf(caught) === undefined && databaseUnreachable(caught);
+    const err: unknown = unreachable ? new ServiceUnavailable('database unreachable') : caught;
     const domain = err instanceof DomainError ? err : undefined;
     const status = domain?.status ?? clientStatusOf(err) ?? 500;
-    if (status >= 500 && !domain) logger.error({ err, path: loggablePath(req.path) }, 'unhandled error');
+    if (unreachable) logger.error({ err: caught, path: loggablePath(req.path) }, 'database unreachable');
+    else if (status >= 500 && !domain) logger.error({ err, path: loggablePath(req.path) }, 'unhandled error');
     else logger.info({ status, reason: domain?.message ?? (err as Error)?.message, path: loggablePath(req.path) }, 'request refused');
     if (res.headersSent) return;
     if (domain?.retryAfterSeconds) res.set('Retry-After', String(domain.retryAfterSeconds));
@@ -94,7 +99,8 @@ export function genericPage(i18n: I18n): ErrorPage {
       title: t(page.title),
       // A long wait as the time it ends, never a count of seconds nobody can act on (i18n/wait.ts).
       body: key === 'tooMany' && retry && !processing ? t.msg(tooManyText(lang, retry.seconds, retry.wait)) : t(page.body, vars),
-      retryUrl: key === 'unavailable' || key === 'internal' ? req.originalUrl : undefined,
+      // The page again, as a path on this site: a request target in absolute-form names a host of the client's choosing.
+      retryUrl: key === 'unavailable' || key === 'internal' ? samePage(req.originalUrl, {}) : undefined,
       langLinks: payLangLinks(req.originalUrl, lang),
     });
   };

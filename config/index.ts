@@ -34,6 +34,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DATA_DIR: z.string().default('./data'),
   SECRETS_KEY: z
     .string()
@@ -145,6 +146,8 @@ export type Config = Readonly<{
   host?: string;
   publicUrl: string;
   databaseUrl?: string;
+  /** How long a query waits for a database connection before its request is answered "temporarily unavailable". */
+  databaseConnectTimeoutMs: number;
   dataDir: string;
   secretsKey?: string;
   /** Keys that still open stored secrets (read only) until `secrets reseal` has run. */
@@ -297,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST ?? (demo ? '127.0.0.1' : undefined),
     publicUrl,
     databaseUrl: c.DATABASE_URL,
+    databaseConnectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
     dataDir: c.DATA_DIR,
     secretsKey: c.SECRETS_KEY,
     secretsKeysPrevious: c.SECRETS_KEY_PREVIOUS,

@@ -113,6 +113,7 @@ export async function boot(env: NodeJS.ProcessEnv = process.env, logger?: Logger
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
     onPoolError: (err) => log.warn({ err: err.message }, 'idle database connection lost'),
     logger: log,
   });

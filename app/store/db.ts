@@ -55,8 +55,21 @@ export async function migrate(db: Db): Promise<void> {
   await installSqlFunctions(db);
 }
 
-export function connect(url: string, opts: { poolSize?: number; onPoolError?: (err: Error) => void } = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+export interface PoolOptions {
+  poolSize?: number;
+  onPoolError?: (err: Error) => void;
+  /**
+   * How long a query waits for a connection (a new one's handshake, or a turn at a busy pool) before
+   * it fails (DATABASE_CONNECT_TIMEOUT_MS). Not given: for ever, pg's default, under which a database
+   * host that accepts connections and never answers (black-holed, frozen) held every request open
+   * with no answer; now each gets the "temporarily unavailable" page (error-handler.ts). Not a bound
+   * on a query once it runs.
+   */
+  connectTimeoutMs?: number;
+}
+
+export function connect(url: string, opts: PoolOptions = {}): Db {
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 0 });
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it on next use.
   pool.on('error', (err) => opts.onPoolError?.(err));
@@ -72,6 +85,7 @@ export async function openDatabase(opts: {
   dataDir: string;
   poolSize?: number;
   onPoolError?: (err: Error) => void;
+  connectTimeoutMs?: number;
   logger?: EmbeddedLog;
   migrate?: boolean;
 }): Promise<OpenedDatabase> {
@@ -95,14 +109,14 @@ export function withPools(
   url: string,
   db: Db,
   kind: OpenedDatabase['kind'],
-  opts: { onPoolError?: (err: Error) => void; after?: () => Promise<void> } = {},
+  opts: Pick<PoolOptions, 'onPoolError' | 'connectTimeoutMs'> & { after?: () => Promise<void> } = {},
 ): OpenedDatabase {
   const more: Db[] = [];
   return {
     db,
     kind,
     openPool(poolSize) {
-      const extra = connect(url, { poolSize, onPoolError: opts.onPoolError });
+      const extra = connect(url, { poolSize, onPoolError: opts.onPoolError, connectTimeoutMs: opts.connectTimeoutMs });
       more.push(extra);
       return extra;
     },

@@ -9,6 +9,12 @@ describe('config', () => {
     assert.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), ConfigError);
   });
 
+  it('bounds the wait for a database connection: 10 s unless DATABASE_CONNECT_TIMEOUT_MS says otherwise, never unbounded', () => {
+    assert.equal(loadConfig({}).databaseConnectTimeoutMs, 10_000);
+    assert.equal(loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '2500' }).databaseConnectTimeoutMs, 2500);
+    assert.throws(() => loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '0' }), ConfigError);
+  });
+
   it('takes XERO_WEBHOOK_KEY without the spaces or newline it was pasted with (Xero signs with the key itself)', () => {
     const key = 'k'.repeat(40);
     assert.equal(loadConfig({ XERO_WEBHOOK_KEY: ` ${key}\n` }).xeroWebhookKey, key);
