@@ -146,8 +146,10 @@ async function refundsOf(
     let afterId: string | undefined;
     for (let n = 0; n < PAYMENT_PAGES; n++) {
       const page = await deps.xendit.listRefunds(key, { invoiceId: paid.xenditInvoiceId, limit: REFUNDS_OF_PAYMENT, ...(afterId ? { afterId } : {}) });
-      await seen(page.refunds);
-      found += page.refunds.length;
+      // Xendit lists the payment's refunds of every time: those made before the key's floor are left out (booked by hand, maybe).
+      const since = page.refunds.filter((r) => madeSince(r, keySince, false));
+      await seen(since);
+      found += since.length;
       if (!page.hasMore || !page.lastId) break;
       afterId = page.lastId;
     }
@@ -155,6 +157,7 @@ async function refundsOf(
     if (found) return;
   } else {
     const refund = await deps.xendit.getRefund(key, id);
+    if (refund && !madeSince(refund, keySince, true)) return;
     if (refund) return void (await seen([refund]));
   }
   deps.logger.warn(
@@ -163,4 +166,14 @@ async function refundsOf(
       ? "a REFUND transaction names a payment of ours whose refunds Xendit does not list by its invoice: left to the refund's webhook and the GET /refunds listing"
       : "a REFUND transaction names neither a refund Xendit has nor a payment the gateway recorded: left to the refund's webhook and the GET /refunds listing",
   );
+}
+
+/**
+ * Whether refund `r` was made at or after `keySince` (the key's first listing, or the listing's floor:
+ * refunds before it may have been booked by hand). One whose time Xendit did not send: `unknown`
+ * (read by the id of a transaction made since then, it is taken; found among a payment's refunds, not).
+ */
+function madeSince(r: XenditRefund, keySince: Date, unknown: boolean): boolean {
+  const made = r.created ? Date.parse(r.created) : NaN;
+  return Number.isNaN(made) ? unknown : made >= keySince.getTime();
 }

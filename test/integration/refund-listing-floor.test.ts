@@ -1,0 +1,39 @@
+import { strict as assert } from 'node:assert';
+import { pino } from 'pino';
+import { describeEachDatabase } from '../helpers/db.js';
+import { createHarness, paidThroughGateway, REFUNDABLE, type Harness } from '../helpers/harness.js';
+import { listRefundsJob } from '../../app/jobs/sync/list-refunds.js';
+import { listRefundTransactions } from '../../app/jobs/sync/list-refund-transactions.js';
+
+describeEachDatabase('refunds found by time through their payment: only those made since the key was first listed', ({ db }) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness(db());
+    h.sims.xendit.limits.testPerMinute = 100_000;
+  });
+  afterEach(() => h.close());
+  it('a refund of the payment made before the key was first listed (maybe booked by hand) is not handed on; one made since is', async () => {
+    h.sims.xendit.test.updateAccount(h.merchant.xenditSecretKey, { refundTransactionProductId: 'payment' as const });
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    const logger = pino({ level: 'silent' });
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+    const seenB = await h.stores.xenditBusinesses.of(h.merchant.id, 'test');
+    const keySince = (seenB?.listedSince ?? seenB?.lookedAt)!;
+    const old = await h.sims.xendit.refund(paid.x.id, { amount: 1000, sendWebhook: false, createdAt: new Date(keySince.getTime() - 1) });
+    const fresh = await h.sims.xendit.refund(paid.x.id, { amount: 1000, sendWebhook: false, createdAt: new Date(keySince.getTime() + 1000) });
+    h.clock.advance(keySince.getTime() + 3600_000 - h.clock().getTime());
+    const seen: string[] = [];
+    await listRefundTransactions({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger }, h.merchant, {
+      mode: 'test',
+      key: h.merchant.xenditSecretKey!,
+      keySince,
+      begin: true,
+      seen: async (rs) => {
+        seen.push(...rs.map((r) => r.id));
+      },
+    });
+    assert.ok(seen.includes(fresh.id), 'fresh seen');
+    assert.ok(!seen.includes(old.id), 'a refund made before keySince/floor must not be handed on (would be booked twice if booked by hand)');
+  }).timeout(120_000);
+});
