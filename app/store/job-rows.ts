@@ -66,16 +66,45 @@ export async function requeueJobs(
  * so none is claimed or ends until this commits. One running then may have read what changed before
  * the change: it is marked to run again (run_again), and its finish queues it instead of ending it
  * (claim-fence.ts doneOrAgain). A queued one reads the change when it runs (one backing off after a
- * failure too, at its time); one in review is left to the person, whose Retry reads it. How many
- * were queued or marked.
+ * failure too, at its time); one in review is left to the person, whose Retry reads it; one handled
+ * by hand goes back to review (reopenHandled). How many were queued, marked or reopened.
  */
 export async function requeueOrRunAgain(trx: Db, dedupeKeys: string[], now: Date, opts: { clearError: boolean }): Promise<number> {
   if (!dedupeKeys.length) return 0;
   await trx.selectFrom('jobs').select('id').where('dedupe_key', 'in', dedupeKeys).orderBy('id').forNoKeyUpdate().execute();
   const queued = await requeueJobs(trx, { dedupeKeys }, ['done'], now, opts);
   const marked = await trx.updateTable('jobs').set({ run_again: true }).where('dedupe_key', 'in', dedupeKeys).where('state', '=', 'running').executeTakeFirst();
-  return queued + Number(marked.numUpdatedRows);
+  return queued + Number(marked.numUpdatedRows) + (await reopenHandled(trx, dedupeKeys, now));
 }
+
+/**
+ * Jobs a person marked handled by hand, back in review for a change Xendit made since (a reversal,
+ * a fee learnt): the person did what the job stood for then, not this, and what they booked is not
+ * known here, so nothing is sent for it; they are told, in the same commit, and decide (Retry, or
+ * handle it by hand again). How many.
+ */
+async function reopenHandled(trx: Db, dedupeKeys: string[], now: Date): Promise<number> {
+  const reopened = await trx
+    .updateTable('jobs')
+    .set({ state: 'needs_review', last_error: HANDLED_CHANGED, locked_until: null, updated_at: now })
+    .where('dedupe_key', 'in', dedupeKeys)
+    .where('state', '=', 'handled')
+    .returning(['merchant_id', 'kind'])
+    .execute();
+  for (const j of reopened) {
+    // The alert as raise.ts stores one (an encoded i18n message): this commit must not lose it.
+    const message = JSON.stringify({ key: 'alerts:needsReview', params: { kind: j.kind, reason: HANDLED_CHANGED } });
+    await trx
+      .insertInto('alerts')
+      .values({ merchant_id: j.merchant_id, kind: 'needsReview', message, except_user_id: null, dedupe_key: null, created_at: now, mailed_at: null })
+      .execute();
+  }
+  return reopened.length;
+}
+
+/** Why a job handled by hand is back in review (shown as the job's reason and in the alert). */
+export const HANDLED_CHANGED =
+  'Xendit changed this after it was marked handled by hand (for example it reversed the withdrawal or its fee became known): check what the books need now, then Retry, or handle it by hand again';
 
 /** The merchant's queued jobs that were put off (while their Xero connection was gone) are due now. */
 export async function bringForward(db: Db, merchantId: string, now: Date): Promise<void> {

@@ -74,7 +74,9 @@ export function createReviewJobStore(db: Db) {
      * commit; only while it is still the stop the page showed (in review, of this merchant and these
      * kinds, not moved since): a compare-and-set, so a second mark, or one after a Retry, writes
      * nothing (false). No other state leads to 'handled', and nothing queues a handled job again
-     * (every requeue names the states it takes: needs_review or done).
+     * (every requeue names the states it takes: needs_review or done); a change Xendit makes later
+     * puts it back in review (job-rows.ts reopenHandled), and the next mark replaces this one's note
+     * (the audit log keeps both).
      */
     async markHandled(m: HandledMark, now: Date): Promise<boolean> {
       if (!m.kinds.length) return false;
@@ -103,6 +105,15 @@ export function createReviewJobStore(db: Db) {
             user_email: m.userEmail,
             handled_at: now,
           })
+          .onConflict((oc) =>
+            oc.column('job_id').doUpdateSet((eb) => ({
+              reason: eb.ref('excluded.reason'),
+              note: eb.ref('excluded.note'),
+              user_id: eb.ref('excluded.user_id'),
+              user_email: eb.ref('excluded.user_email'),
+              handled_at: eb.ref('excluded.handled_at'),
+            })),
+          )
           .execute();
         await insertAudit(trx, m.audit, now);
         return true;
