@@ -643,6 +643,38 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
       bookedOnce(id);
     });
 
+    it('a sale marked handled by hand: its refund goes to review at once saying to book it by hand too, nothing booked', async () => {
+      await setSalesAccount(null);
+      const { x } = await backendSalePaid(h);
+      await h.worker.drain();
+      const sale = await jobOf('record-backend-payment');
+      assert.equal(sale.state, 'needs_review');
+      const { updated_at } = await h.stores.db.selectFrom('jobs').select('updated_at').where('id', '=', sale.id).executeTakeFirstOrThrow();
+      const who = { userId: null, userEmail: 'owner@toko.test' };
+      const marked = await h.stores.reviewJobs.markHandled(
+        {
+          jobId: sale.id,
+          merchantId: h.merchant.id,
+          kinds: ['record-backend-payment'],
+          stoppedAt: new Date(updated_at),
+          paymentId: null,
+          note: 'sale recorded in Xero by hand',
+          ...who,
+          audit: { merchantId: h.merchant.id, ...who, action: 'review_handled', detail: { jobId: sale.id } },
+        },
+        h.clock(),
+      );
+      assert.equal(marked, true);
+      const { id } = await h.sims.xendit.refund(x.id, { amount: 40_000, sendWebhook: false });
+      await webhook(id).expect(200);
+      await h.worker.drain();
+      const refundJob = await jobOf('record-refund');
+      assert.equal(refundJob.state, 'needs_review', 'a person is told at once, not after a day of waiting');
+      assert.match(refundJob.lastError ?? '', /marked handled by hand: book the refund by hand too/);
+      assert.match(refundJob.lastError ?? '', new RegExp(`Reference "Xendit refund ${id}"`));
+      assert.equal(notes().length, 0);
+    });
+
     it('a sale left in review puts its refund in review too; the commit that records the sale queues the refund again, booked once (no listing needed)', async () => {
       const { x, id } = await refundedSaleInReview();
       for (let i = 0; i < 40 && (await jobOf('record-refund')).state !== 'needs_review'; i++) {

@@ -90,6 +90,12 @@ export function recordRefundJob(deps: RecordRefundDeps) {
       // review outlasts the attempts and puts this job in review too; the commit that records the
       // payment queues it again (jobs.waitFor).
       await deps.stores.jobs.waitFor(job, tie.invoiceId);
+      if (tie.saleJob === 'handled') {
+        // A person recorded the sale by hand (Mark as handled): no payment of ours to refund in Xero.
+        throw new NeedsReview(
+          `Xendit refund ${refund.id} of ${toDecimal(refund.amount, refund.currency)} ${refund.currency} is of backend-flow sale ${refund.invoiceId}, which was marked handled by hand: book the refund by hand too (a credit note on that invoice and its refund, Reference "${refundReference(refund.id)}"), then mark this handled`,
+        );
+      }
       if (tie.saleJob) {
         throw new RetryLater(
           `Xendit invoice ${refund.invoiceId} is a backend-flow sale not in Xero yet (its record-backend-payment job is ${tie.saleJob}); this refund waits for it`,
