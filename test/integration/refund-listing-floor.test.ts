@@ -36,4 +36,29 @@ describeEachDatabase('refunds found by time through their payment: only those ma
     assert.ok(seen.includes(fresh.id), 'fresh seen');
     assert.ok(!seen.includes(old.id), 'a refund made before keySince/floor must not be handed on (would be booked twice if booked by hand)');
   }).timeout(120_000);
+
+  it('a REFUND transaction Xendit answers 400 for is skipped and said; the refunds on either side of it on its page are still handed on', async () => {
+    const paid = await paidThroughGateway(h, { paidBy: REFUNDABLE });
+    await h.worker.drain();
+    const logger = pino({ level: 'silent' });
+    await listRefundsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger })();
+    const seenB = await h.stores.xenditBusinesses.of(h.merchant.id, 'test');
+    const keySince = (seenB?.listedSince ?? seenB?.lookedAt)!;
+    const made = [];
+    for (let i = 1; i <= 3; i++)
+      made.push(await h.sims.xendit.refund(paid.x.id, { amount: 1000, sendWebhook: false, createdAt: new Date(keySince.getTime() + i * 1000) }));
+    h.clock.advance(keySince.getTime() + 3600_000 - h.clock().getTime());
+    h.sims.xendit.faults.failNext(1, 400, { method: 'GET', path: `/refunds/${made[1].id}` });
+    const seen: string[] = [];
+    await listRefundTransactions({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger }, h.merchant, {
+      mode: 'test',
+      key: h.merchant.xenditSecretKey!,
+      keySince,
+      begin: true,
+      seen: async (rs) => {
+        seen.push(...rs.map((r) => r.id));
+      },
+    });
+    assert.deepEqual(seen.sort(), [made[0].id, made[2].id].sort(), 'the two Xendit answers for');
+  }).timeout(120_000);
 });

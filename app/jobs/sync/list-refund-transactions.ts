@@ -140,6 +140,27 @@ async function refundsOf(
   if (job && (job.state === 'queued' || job.state === 'running')) return;
   if (listed.has(id)) return;
   if (reads.left-- <= 0) throw new ReadsSpent();
+  try {
+    await readRefundsOf(deps, { merchant, key, keySince, seen, listed }, t);
+  } catch (err) {
+    // One transaction Xendit will not answer for (a 400 for an id it does not take, a body that
+    // cannot be read) would fail its page on every run and hold the walk there: it is left to the
+    // refund's webhook and the GET /refunds listing, said; Xendit down or a key refused still fails
+    // the page (the walk resumes from it next run).
+    if (err instanceof UpstreamError && err.kind !== 'rejected') throw err;
+    deps.logger.warn(
+      { merchantId: merchant.id, xenditTransactionId: t.id, productId: id, err: String(err) },
+      'a REFUND transaction could not be read: left to the refund webhook and the GET /refunds listing',
+    );
+  }
+}
+
+async function readRefundsOf(
+  deps: Deps,
+  { merchant, key, keySince, seen, listed }: { merchant: Merchant; key: string; keySince: Date; seen: SeenRefunds; listed: Set<string> },
+  t: XenditRefundTransaction,
+): Promise<void> {
+  const id = t.productId;
   const paid = await deps.stores.payments.byXenditPaymentId(merchant.id, [id]);
   if (paid) {
     let found = 0;
