@@ -13,36 +13,21 @@
  * payment's is documented nowhere, jobs/sync/list-refund-transactions.ts takes either).
  */
 import { z } from 'zod';
-import { SUPPORTED_CURRENCIES, toDecimal, type Currency } from '../../money.js';
+import { SUPPORTED_CURRENCIES, toDecimal } from '../../money.js';
 import { nullWhenNotFound } from '../types.js';
 import { json, type XenditCall } from './call.js';
 import { minorReader } from './amounts.js';
 import { CREATE_REFUND_OP, unexpected } from './errors.js';
 import { WITHDRAWAL_PAGE_LIMIT } from './balance.js';
+import type { XenditRefundTransaction } from './refund-transactions.js';
+
+export type { RefundTransactionCalls, XenditRefundTransaction } from './refund-transactions.js';
 import type { XenditGateway, XenditRefund } from './types.js';
 
 /**
  * Money a refund took from the balance, or will: a REFUND transaction. Only what ties it to its
  * refund is read; the refund itself is read by id.
  */
-export interface XenditRefundTransaction {
-  /** The transaction's id. */
-  id: string;
-  /** Its product_id: the refund's id or, undocumented which, the refunded payment's (jobs/sync/list-refund-transactions.ts). */
-  productId: string;
-  currency: Currency;
-  created: string;
-}
-
-/** Part of XenditGateway (types.ts). */
-export interface RefundTransactionCalls {
-  /** One page (newest first) of the REFUND transactions in this currency made between the two dates, any status; rows that cannot be read are left out. */
-  listRefundTransactions(
-    secretKey: string,
-    q: { currency: Currency; limit: number; afterId?: string; createdAfter: Date; createdBefore: Date },
-  ): Promise<{ refunds: XenditRefundTransaction[]; hasMore: boolean; lastId?: string }>;
-}
-
 export const refundSchema = z.object({
   id: z.string().min(1),
   invoice_id: z.string().nullish(),

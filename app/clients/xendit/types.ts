@@ -4,7 +4,7 @@
  * app/simulators/.
  */
 import type { Currency } from '../../money.js';
-import type { RefundTransactionCalls } from './refunds.js';
+import type { RefundTransactionCalls } from './refund-transactions.js';
 
 export type XenditInvoiceStatus = 'PENDING' | 'PAID' | 'SETTLED' | 'EXPIRED';
 
