@@ -301,7 +301,7 @@ describeEachDatabase('admin: dashboard and payments', ({ db }) => {
       const listed = review.$('#review tr[data-kind="record-refund"]');
       assert.match(listed.find('td.what').text(), new RegExp(`^Refund of .+ \\(Xendit ${id}\\)Of the payment for .+$`));
       assert.equal(listed.find('a.payment').attr('href'), adminPaymentPath(p.id));
-      assert.equal(listed.find('form').length, 0, 'retried with its payment');
+      assert.equal(listed.find('form.retry').length, 0, 'retried with its payment');
       assert.match(listed.find('.on-payment').text(), /retry the payment on its page/);
 
       clearing.status = 'ACTIVE';
