@@ -5,6 +5,7 @@ import { createHarness, paidThroughGateway, type Harness } from '../helpers/harn
 import { page, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, adminPaymentPath, adminReviewHandledPath } from '../../app/paths.js';
 import { enqueueJob } from '../helpers/jobs.js';
+import { jobRow } from '../../app/jobs/enqueue.js';
 
 /**
  * Mark as handled takes what the job was about out of review too: the row its kind keeps (a
@@ -96,5 +97,36 @@ describeEachDatabase('admin: needs review, the handled item leaves review everyw
     const shown = await page(owner, adminPaymentPath(payment.id));
     assert.equal(shown.$('section.retry').length, 0, 'a handled item is terminal: no Retry');
     assert.match(shown.$('.badge.state-handled').text(), /Handled by hand/);
+  });
+
+  it('a handled fee bill: the fee bills page says handled by hand, not needs review', async () => {
+    const { bill } = await h.stores.feeBills.getOrCreate(
+      {
+        id: randomUUID(),
+        merchantId: h.merchant.id,
+        period: '2026-10',
+        currency: 'IDR',
+        fees: 4500,
+        vat: 495,
+        transactions: 1,
+        xenditInvoiceNumber: null,
+        createdBy: null,
+      },
+      (feeBillId) => jobRow('record-fee-bill', { merchantId: h.merchant.id, feeBillId }, h.clock()),
+      h.clock(),
+    );
+    await h.stores.feeBills.needsReview(bill.id, 'Xero refused the bill', h.clock());
+    await h.stores.db.updateTable('jobs').set({ state: 'needs_review', last_error: 'Xero refused the bill' }).where('kind', '=', 'record-fee-bill').execute();
+    const job = await jobOf('record-fee-bill');
+    const owner = await signedIn(h.app, 'a@toko.test');
+    const billsPath = adminMerchantPath(h.merchant.id, 'adminMerchantFeeBills');
+    assert.match((await page(owner, billsPath)).$('#fee-bills tr[data-period="2026-10"]').text(), /Needs review/);
+
+    await markShown(owner, job.id);
+
+    const row = (await page(owner, billsPath)).$('#fee-bills tr[data-period="2026-10"]');
+    assert.equal(row.attr('data-state'), 'handled');
+    assert.doesNotMatch(row.text(), /Needs review/);
+    assert.match(row.text(), /Handled by hand/);
   });
 });
