@@ -45,7 +45,7 @@ const toBill = (r: Selectable<FeeBillsTable>): FeeBill => ({
  * Xero id and no attempt mark (a send whose answer was lost keeps the mark, and may have made it).
  */
 export function replaceable(b: Pick<FeeBill, 'state' | 'xeroInvoiceId' | 'attemptAt'>): boolean {
-  return (b.state === 'needs_review' || b.state === 'test_mode') && b.xeroInvoiceId === null && b.attemptAt === null;
+  return (b.state === 'needs_review' || b.state === 'handled' || b.state === 'test_mode') && b.xeroInvoiceId === null && b.attemptAt === null;
 }
 
 /**
@@ -136,7 +136,7 @@ async function replaceIn(trx: Db, bill: FeeBill, next: NextTotals, job: NewJobRo
       updated_at: now,
     })
     .where('id', '=', bill.id)
-    .where('state', 'in', ['needs_review', 'test_mode'])
+    .where('state', 'in', ['needs_review', 'handled', 'test_mode'])
     .where('xero_invoice_id', 'is', null)
     .where('attempt_at', 'is', null)
     .where('fees', '=', bill.fees)

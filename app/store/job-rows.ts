@@ -89,9 +89,21 @@ async function reopenHandled(trx: Db, dedupeKeys: string[], now: Date): Promise<
     .set({ state: 'needs_review', last_error: HANDLED_CHANGED, locked_until: null, updated_at: now })
     .where('dedupe_key', 'in', dedupeKeys)
     .where('state', '=', 'handled')
-    .returning(['merchant_id', 'kind'])
+    .returning(['merchant_id', 'kind', 'payload'])
     .execute();
   for (const j of reopened) {
+    // Its row left review with it (review-jobs.ts rowHandled): back with it. The changes that reopen
+    // (a reversal, a fee learnt) are a withdrawal's or a balance movement's.
+    const table = ROW_OF[j.kind];
+    const txn = (j.payload as { xenditTransactionId?: unknown }).xenditTransactionId;
+    if (table && typeof txn === 'string')
+      await trx
+        .updateTable(table)
+        .set({ state: 'needs_review', last_error: HANDLED_CHANGED, updated_at: now })
+        .where('merchant_id', '=', j.merchant_id)
+        .where('xendit_transaction_id', '=', txn)
+        .where('state', '=', 'handled')
+        .execute();
     // The alert as raise.ts stores one (an encoded i18n message): this commit must not lose it.
     const message = JSON.stringify({ key: 'alerts:needsReview', params: { kind: j.kind, reason: HANDLED_CHANGED } });
     await trx
@@ -101,6 +113,8 @@ async function reopenHandled(trx: Db, dedupeKeys: string[], now: Date): Promise<
   }
   return reopened.length;
 }
+
+const ROW_OF: Partial<Record<string, 'withdrawals' | 'other_movements'>> = { 'record-withdrawal': 'withdrawals', 'record-other-movement': 'other_movements' };
 
 /** Why a job handled by hand is back in review (shown as the job's reason and in the alert). */
 export const HANDLED_CHANGED =

@@ -30,7 +30,22 @@ export interface HandledMark {
   userId: string | null;
   userEmail: string;
   audit: AuditEntry;
+  /** The row the job was about, handled with it (null: none, e.g. the job stopped before it made one). */
+  row: HandledRow | null;
 }
+
+/**
+ * The row a handled job was about, as its kind names it: it leaves 'needs_review' for 'handled' with
+ * the job, so its own page and the metrics agree with the review page. A row not in review stays as it is.
+ */
+export type HandledRow =
+  | { table: 'withdrawals' | 'other_movements'; xenditTransactionId: string }
+  | { table: 'refunds'; xenditRefundId: string }
+  | { table: 'fee_bills'; id: string }
+  /** The payment's fee (post-fee). */
+  | { table: 'payment_fee'; paymentId: string }
+  /** A sale made outside Xero (record-backend-payment): the payment's own state. */
+  | { table: 'payment_sale'; xenditInvoiceId: string };
 
 /** A job handled by hand, as a payment's timeline shows it. */
 export interface HandledJob {
@@ -92,6 +107,7 @@ export function createReviewJobStore(db: Db) {
           .returning(['kind', 'last_error'])
           .executeTakeFirst();
         if (!job) return false;
+        await rowHandled(trx, m.merchantId, m.row, now);
         await trx
           .insertInto('review_handled')
           .values({
@@ -132,6 +148,54 @@ export function createReviewJobStore(db: Db) {
       return rows.map((r) => ({ jobId: int8(r.job_id), kind: r.kind, reason: r.reason, note: r.note, userEmail: r.user_email, handledAt: r.handled_at }));
     },
   };
+}
+
+/** The row leaves review with its job (HandledRow); in the same transaction. */
+async function rowHandled(trx: Db, merchantId: string, row: HandledRow | null, now: Date): Promise<void> {
+  if (!row) return;
+  const set = { state: 'handled' as const, updated_at: now };
+  switch (row.table) {
+    case 'withdrawals':
+    case 'other_movements':
+      await trx
+        .updateTable(row.table)
+        .set(set)
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_transaction_id', '=', row.xenditTransactionId)
+        .where('state', '=', 'needs_review')
+        .execute();
+      return;
+    case 'refunds':
+      await trx
+        .updateTable('refunds')
+        .set(set)
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_refund_id', '=', row.xenditRefundId)
+        .where('state', '=', 'needs_review')
+        .execute();
+      return;
+    case 'fee_bills':
+      await trx.updateTable('fee_bills').set(set).where('merchant_id', '=', merchantId).where('id', '=', row.id).where('state', '=', 'needs_review').execute();
+      return;
+    case 'payment_fee':
+      await trx
+        .updateTable('payments')
+        .set({ fee_state: 'handled', updated_at: now })
+        .where('merchant_id', '=', merchantId)
+        .where('id', '=', row.paymentId)
+        .where('fee_state', '=', 'needs_review')
+        .execute();
+      return;
+    case 'payment_sale':
+      await trx
+        .updateTable('payments')
+        .set({ sync_state: 'handled', updated_at: now })
+        .where('merchant_id', '=', merchantId)
+        .where('xendit_invoice_id', '=', row.xenditInvoiceId)
+        .where('sync_state', '=', 'needs_review')
+        .execute();
+      return;
+  }
 }
 
 export type ReviewJobStore = ReturnType<typeof createReviewJobStore>;

@@ -78,6 +78,12 @@ describeEachDatabase('admin: needs review, marked as handled by hand', ({ db }) 
       .expect('location', `${reviewPath()}?handled=1`);
 
     assert.equal((await h.stores.jobs.byId(job.id))?.state, 'handled');
+    const withdrawal = await h.stores.settlements.byXenditIds(h.merchant.id, [String(job.payload.xenditTransactionId)]);
+    assert.deepEqual(
+      [...withdrawal.values()].map((w) => w.state),
+      ['handled'],
+      'the withdrawal leaves review with its job',
+    );
     const [row, ...more] = await handledRows();
     assert.equal(more.length, 0);
     assert.deepEqual(

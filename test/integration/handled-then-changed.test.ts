@@ -12,7 +12,7 @@ describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) =
   });
   afterEach(() => h.close());
   const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
-  const markHandled = async (jobId: number, note: string) => {
+  const markHandled = async (jobId: number, xenditTransactionId: string, note: string) => {
     const { updated_at } = await h.stores.db.selectFrom('jobs').select('updated_at').where('id', '=', jobId).executeTakeFirstOrThrow();
     const who = { userId: null, userEmail: 'owner@toko.test' };
     return h.stores.reviewJobs.markHandled(
@@ -22,6 +22,7 @@ describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) =
         kinds: ['record-withdrawal'],
         stoppedAt: new Date(updated_at),
         paymentId: null,
+        row: { table: 'withdrawals', xenditTransactionId },
         note,
         ...who,
         audit: { merchantId: h.merchant.id, ...who, action: 'review_handled', detail: { jobId } },
@@ -44,7 +45,7 @@ describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) =
     await h.worker.drain();
     const job = (await h.stores.jobs.list()).find((j) => j.kind === 'record-withdrawal')!;
     assert.equal(job.state, 'needs_review');
-    assert.equal(await markHandled(job.id, 'booked the transfer out by hand'), true);
+    assert.equal(await markHandled(job.id, w.id, 'booked the transfer out by hand'), true);
     const transfersBefore = h.sims.xero.test.bankTransfers(h.tenantId).length;
 
     // Xendit reverses it: the money is back in its balance, which the person's hand booking did not know.
@@ -56,13 +57,15 @@ describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) =
     const after = await h.stores.jobs.byId(job.id);
     assert.equal(after?.state, 'needs_review', 'the reversal reaches a person, not a job left handled');
     assert.equal(after?.lastError, HANDLED_CHANGED);
+    assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'needs_review', 'its row back in review with it');
     const alerts = await h.stores.db.selectFrom('alerts').select(['kind', 'message']).where('merchant_id', '=', h.merchant.id).execute();
     assert.equal(alerts.filter((a) => a.kind === 'needsReview' && a.message.includes('marked handled by hand')).length, 1, 'told once');
     assert.equal(h.sims.xero.test.bankTransfers(h.tenantId).length, transfersBefore, 'nothing sent for a job a person handled');
 
     // Handled again (the transfer back booked by hand too): the newer note replaces the older on the page.
-    assert.equal(await markHandled(job.id, 'booked the transfer back by hand'), true);
+    assert.equal(await markHandled(job.id, w.id, 'booked the transfer back by hand'), true);
     assert.equal((await h.stores.jobs.byId(job.id))?.state, 'handled');
+    assert.equal((await h.stores.settlements.byXenditId(h.merchant.id, w.id))?.state, 'handled');
     const notes = await h.stores.db.selectFrom('review_handled').select('note').where('job_id', '=', job.id).execute();
     assert.deepEqual(
       notes.map((n) => n.note),

@@ -658,6 +658,7 @@ describeEachDatabase('refunds: from Xendit into Xero as credit note + cash refun
           kinds: ['record-backend-payment'],
           stoppedAt: new Date(updated_at),
           paymentId: null,
+          row: { table: 'payment_sale', xenditInvoiceId: x.id },
           note: 'sale recorded in Xero by hand',
           ...who,
           audit: { merchantId: h.merchant.id, ...who, action: 'review_handled', detail: { jobId: sale.id } },

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Stores } from '../../store/index.js';
-import type { JobInReview } from '../../store/review-jobs.js';
+import type { HandledRow, JobInReview } from '../../store/review-jobs.js';
 import type { PaymentRow } from '../../store/dashboard.js';
 import type { Withdrawal } from '../../store/settlements.js';
 import type { OtherMovement } from '../../store/other-movements.js';
@@ -73,6 +73,31 @@ function namedBy(job: ReviewJob): string | null {
   const p = (JOB_SPECS[job.kind].payload as z.ZodType<Record<string, unknown>>).safeParse(job.payload);
   const named = p.success ? p.data[NAMED_BY[job.kind]] : undefined;
   return typeof named === 'string' ? named : null;
+}
+
+/** The row a job of this kind was about, to leave review with it when it is marked as handled (review-jobs.ts HandledRow). */
+export function handledRow(job: ReviewJob): HandledRow | null {
+  const id = namedBy(job);
+  if (id === null) return null;
+  switch (job.kind) {
+    case 'record-withdrawal':
+      return { table: 'withdrawals', xenditTransactionId: id };
+    case 'record-other-movement':
+      return { table: 'other_movements', xenditTransactionId: id };
+    case 'record-refund':
+    case 'record-dispute':
+      return { table: 'refunds', xenditRefundId: id };
+    case 'record-fee-bill':
+      return isUuid(id) ? { table: 'fee_bills', id } : null;
+    case 'post-fee':
+      return isUuid(id) ? { table: 'payment_fee', paymentId: id } : null;
+    case 'record-backend-payment':
+      return { table: 'payment_sale', xenditInvoiceId: id };
+    // A fee given back waits on the payment's fee (fee-return.ts), and a chargeback's match keeps no row of its own.
+    case 'return-fee':
+    case 'match-chargeback':
+      return null;
+  }
 }
 
 /** The rows a page of jobs is described from, each table read once for all of them (readRows). */

@@ -6,7 +6,9 @@
  * requeued), so what an earlier attempt made, or what a person booked by hand as the reason
  * suggested, is taken instead of booked twice. Or Mark as handled: a person did by hand what the
  * item was for, or nothing was to be booked (a transfer deleted in Xero on purpose); the job leaves
- * review as 'handled', never queued again, with their note on the payment's page and in the audit log.
+ * review as 'handled', never queued again, with their note on the payment's page and in the audit log;
+ * the row it was about (a withdrawal, a refund, a fee bill, a payment's fee…) leaves review with it
+ * in the same commit (review-jobs.ts rowHandled), so its own page and the metrics agree.
  */
 import { z } from 'zod';
 import type { User } from '../../store/users.js';
@@ -16,7 +18,7 @@ import { alertChange, auditEntry, recordChange } from '../audit.js';
 import { unstorableReason } from '../../security/body-bounds.js';
 import { parseForm } from '../web.js';
 import { changesMerchants, merchantFor, merchantToChange } from '../merchants/service.js';
-import { describe, isReviewKind, readRows, REVIEW_KINDS, type Described, type ReviewKind } from './describe.js';
+import { describe, handledRow, isReviewKind, readRows, REVIEW_KINDS, type Described, type ReviewKind } from './describe.js';
 
 /** How many items the page shows, the latest to stop first. */
 export const REVIEW_SHOWN = 200;
@@ -140,6 +142,7 @@ export async function markHandled(deps: OnboardingDeps, actor: User, merchantId:
       userId: actor.id,
       userEmail: actor.email,
       audit: auditEntry(actor, merchant.id, 'review_handled', detail),
+      row: handledRow(listed),
     },
     deps.clock(),
   );

@@ -57,6 +57,9 @@ export function returnFeeJob(deps: FeeReturnDeps) {
     const known = await deps.stores.feeReturns.byPayment(payment.id);
     if (known?.xeroEntryId) return;
     // Only a fee the gateway posted is given back in Xero, however fees are set up today.
+    // A fee a person handled by hand (admin/review): what Xendit gives back of it is theirs to book too.
+    if (payment.feeState === 'handled')
+      throw new NeedsReview(`the fee of Xendit invoice ${payment.xenditInvoiceId} was handled by hand: give back its fee by hand too, or mark this as handled`);
     if (payment.feeState === 'needs_review')
       throw new NeedsReview(`the fee of Xendit invoice ${payment.xenditInvoiceId} needs review itself: once it is posted, replay this job`);
     if (payment.feeState !== 'posted') {

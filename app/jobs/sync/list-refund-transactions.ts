@@ -34,6 +34,7 @@ import type { XenditRefundTransaction } from '../../clients/xendit/refunds.js';
 import { UpstreamError } from '../../clients/types.js';
 import { SUPPORTED_CURRENCIES, type Currency } from '../../money.js';
 import { jobRow } from '../enqueue.js';
+import { refundsBehindCheck } from './refunds-behind.js';
 import { readFrom, readWithinBudget, walkByTime, type PageReader, type Walked } from './budgeted-listing.js';
 
 /** A page: no more than the refunds one run reads by id (READS_PER_RUN), so each run gets at least a page further. */
@@ -60,7 +61,22 @@ export type SeenRefunds = (refunds: readonly XenditRefund[]) => Promise<unknown>
 export async function listRefundTransactions(
   deps: Deps,
   merchant: Merchant,
-  { mode, key, keySince: ownSince, seen, begin }: { mode: XenditMode; key: string; keySince: Date; seen: SeenRefunds; begin: boolean },
+  {
+    mode,
+    key,
+    keySince: ownSince,
+    seen,
+    begin,
+    listingBehindSince,
+  }: {
+    mode: XenditMode;
+    key: string;
+    keySince: Date;
+    seen: SeenRefunds;
+    begin: boolean;
+    /** The GET /refunds walk this run found behind, begun then (refund-walk.ts): told once this listing cannot make up for it (refunds-behind.ts). */
+    listingBehindSince?: Date;
+  },
 ): Promise<void> {
   // Not before the upgrade that added this listing: a refund the GET /refunds listing missed before may have been booked by hand (migration 20261208T0050).
   const floor = await deps.stores.listingFloors.since('refund');
@@ -85,6 +101,7 @@ export async function listRefundTransactions(
     const kept = await deps.stores.settlements.listCursor(at);
     // Nothing this run says the GET /refunds listing missed: only a walk already begun goes on.
     if (!begin && !kept) continue;
+    let failed = false;
     try {
       await readWithinBudget(deps, PAGE_BUDGET, {
         kept,
@@ -104,10 +121,16 @@ export async function listRefundTransactions(
           ),
       });
     } catch (err) {
-      if (err instanceof ReadsSpent) return void deps.logger.info(at, 'refund transaction listing: reads spent this run, the next run goes on');
+      if (err instanceof ReadsSpent) {
+        deps.logger.info(at, 'refund transaction listing: reads spent this run, the next run goes on');
+        return refundsBehindCheck(deps, at, { failed: false });
+      }
+      failed = true;
       const refused = err instanceof UpstreamError && err.kind === 'rejected';
       deps.logger[refused ? 'debug' : 'warn']({ err: String(err), ...at }, 'could not list refund transactions at Xendit');
     }
+    // Refunds really missed only when this listing cannot make up for GET /refunds either: then a person is told.
+    await refundsBehindCheck(deps, at, { failed, listingBehindSince });
   }
 }
 

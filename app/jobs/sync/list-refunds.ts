@@ -75,9 +75,9 @@ export function listRefundsJob(deps: ListDeps & { onJobEnqueued?: () => void }) 
           // a review item here. Or which business it is is not known yet: no refund yet either.
           const since = await listedSince(deps, merchant, mode, key);
           if (!since) continue;
-          const k = { merchant, mode, key, keySince: since, begin: false };
+          const k: (typeof byTime)[number] = { merchant, mode, key, keySince: since, begin: false };
           try {
-            await listMerchantRefunds(deps, merchant, { mode, key, since, unreached: () => void (k.begin = true) });
+            await listMerchantRefunds(deps, merchant, { mode, key, since, unreached: (at) => void ((k.begin = true), at && (k.listingBehindSince = at)) });
           } catch (err) {
             k.begin = true;
             throw err;
@@ -126,7 +126,7 @@ type ListDeps = { stores: Stores; xendit: XenditGateway; clock: Clock; logger: L
 async function listMerchantRefunds(
   deps: ListDeps,
   merchant: Merchant,
-  { mode, key, since, unreached }: { mode: XenditMode; key: string; since: Date; unreached: () => void },
+  { mode, key, since, unreached }: { mode: XenditMode; key: string; since: Date; unreached: Listing['unreached'] },
   pages = MAX_PAGES,
 ): Promise<void> {
   const l: Listing = { merchant, mode, key, since, pageSize: PAGE_SIZE, seen: (refunds) => seenOnPage(deps, merchant, mode, refunds), unreached };

@@ -10,8 +10,6 @@ import type { Stores } from '../../store/index.js';
 import type { XenditGateway, XenditRefund } from '../../clients/xendit/types.js';
 import type { Merchant, XenditMode } from '../../store/merchant-model.js';
 import type { NewestFirstListing, RefundMark } from '../../store/refund-listing.js';
-import { raiseAlert } from '../../alerts/raise.js';
-import { message } from '../../i18n/index.js';
 import { listOrder } from './list-order.js';
 import { readWithinBudget, walkPages, type Walked } from './budgeted-listing.js';
 
@@ -25,8 +23,11 @@ export type Listing = {
   since: Date;
   pageSize: number;
   seen: (refunds: readonly XenditRefund[]) => Promise<unknown>;
-  /** Said when refunds past what this run read may never be reached this way (a kept cursor lost, a walk behind): they are looked for by time. */
-  unreached: () => void;
+  /**
+   * Said when refunds past what this run read may never be reached this way (a kept cursor lost, a
+   * walk behind since `since`): they are looked for by time, which tells a person if it cannot (refunds-behind.ts).
+   */
+  unreached: (since?: Date) => void;
 };
 
 /** Xendit listed this page oldest first, in a walk begun newest first. */
@@ -58,7 +59,7 @@ export async function listNewestFirst(deps: ListDeps, l: Listing, kept: NewestFi
         await deps.stores.refundListing.setNewestFirst(l.merchant.id, l.mode, { mark: state.mark, walk: null });
         deps.logger.warn({ err: String(err), ...at }, 'Xendit refused to continue the refund listing: it starts again from the newest');
       },
-      behind: (startedAt) => (l.unreached(), refundsBehind(deps, l, startedAt)),
+      behind: async (startedAt) => (l.unreached(startedAt), logBehind(deps, l, startedAt)),
     });
   } catch (err) {
     if (!(err instanceof OrderChanged)) throw err;
@@ -120,21 +121,14 @@ function markOf(refunds: readonly XenditRefund[]): RefundMark | null {
   return null;
 }
 
-/** A walk begun this long ago and still not back to the mark: a person is told. */
-const BEHIND_ALERT_MS = 86_400_000;
-
-/** More refunds made between runs than a run reads: said each run, and told to a person once it has lasted a day. */
-async function refundsBehind(deps: ListDeps, l: Listing, startedAt: Date): Promise<void> {
-  const behindMs = deps.clock().getTime() - startedAt.getTime();
+/**
+ * More refunds made between runs than a run reads, or a lapsed cursor read again from the newest:
+ * said each run. No alert from here: the same run reads the refunds by time, which raises
+ * refundsBehind only when it cannot make up for this walk either (refunds-behind.ts).
+ */
+function logBehind(deps: ListDeps, l: Listing, startedAt: Date): void {
   deps.logger.warn(
-    { merchantId: l.merchant.id, mode: l.mode, behindMs },
-    'refund listing not read back to the last refund read this run: the next run continues',
+    { merchantId: l.merchant.id, mode: l.mode, behindMs: deps.clock().getTime() - startedAt.getTime() },
+    'refund listing not read back to the last refund read this run: the next run continues, and this run looks for refunds by time',
   );
-  if (behindMs < BEHIND_ALERT_MS) return;
-  await raiseAlert(deps, {
-    merchantId: l.merchant.id,
-    kind: 'refundsBehind',
-    message: message('alerts:refundsBehind', { mode: l.mode, since: startedAt.toISOString().slice(0, 16).replace('T', ' ') }),
-    dedupeKey: `refundsBehind:${l.merchant.id}:${l.mode}`,
-  });
 }

@@ -6,9 +6,9 @@ import type { Int8, SerialId, Timestamp } from './columns.js';
 export type CheckoutStatus = 'creating' | 'open' | 'paid' | 'expired' | 'superseded';
 
 /** test_mode: paid with a Xendit test key into an organisation not marked as a test company: never sent to Xero. */
-export type SyncState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+export type SyncState = 'pending' | 'recorded' | 'needs_review' | 'test_mode' | 'handled';
 
-export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review';
+export type FeeState = 'pending' | 'posted' | 'not_needed' | 'needs_review' | 'handled';
 
 /** A fee's entry in Xero: Spend Money out of a clearing bank account, or a manual journal. */
 export type FeeEntryKind = 'spend' | 'journal';

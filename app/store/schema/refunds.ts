@@ -45,7 +45,7 @@ export interface RefundsTable {
   updated_at: Timestamp;
 }
 
-export type RefundState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+export type RefundState = 'pending' | 'recorded' | 'needs_review' | 'test_mode' | 'handled';
 
 export type RefundKind = 'refund' | 'chargeback';
 

@@ -90,7 +90,7 @@ export type WithdrawalEntryKind = 'transfer' | 'receive';
  * waiting: no settlement bank account picked for its currency yet (the merchant must pick one);
  * reversed: sent back by the bank, and both transfers in Xero (or neither): nothing left to do.
  */
-export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode' | 'reversed';
+export type WithdrawalState = 'pending' | 'waiting' | 'recorded' | 'needs_review' | 'test_mode' | 'reversed' | 'handled';
 
 /** A movement of the Xendit balance of another type than payments, refunds and withdrawals, booked in Xero (migration 20261206T2345). */
 export interface OtherMovementsTable {
@@ -144,7 +144,7 @@ export interface OtherMovementsTable {
 }
 
 /** off: the setting was turned off before it was booked; test_mode: moved with a test key, kept out of a real organisation. */
-export type OtherMovementState = 'pending' | 'recorded' | 'needs_review' | 'test_mode' | 'off';
+export type OtherMovementState = 'pending' | 'recorded' | 'needs_review' | 'test_mode' | 'off' | 'handled';
 
 /** Xendit's monthly fee invoice and its bill in Xero (migration 20261205T1600). */
 export interface FeeBillsTable {
@@ -165,7 +165,7 @@ export interface FeeBillsTable {
   updated_at: Timestamp;
 }
 
-export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode';
+export type FeeBillState = 'pending' | 'recorded' | 'needs_review' | 'test_mode' | 'handled';
 
 /** Migration 20261207T1655: from when a listing an upgrade added may book (store/listing-floors.ts). */
 export interface ListingFloorsTable {
