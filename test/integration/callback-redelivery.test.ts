@@ -108,7 +108,7 @@ describeEachDatabase('a PAID callback the gateway refused, redelivered by Xendit
   const xeroPayments = (invoiceId: string) => h.sims.xero.paymentsOf(invoiceId).filter((p) => p.status !== 'DELETED');
   const fees = (xenditId: string) =>
     h.sims.xero.bankTransactionsOf(h.tenantId).filter((t) => t.reference === `Xendit fee ${xenditId}` && t.status === 'AUTHORISED');
-  /** The gateway while its database refuses to store callbacks: it answers 500. */
+  /** The gateway while its database refuses to store callbacks: it answers 503 (store/unavailable.ts), which Xendit retries as any non-2xx. */
   const databaseDown = () => {
     const callbacks = {
       ...h.stores.callbacks,
@@ -119,13 +119,13 @@ describeEachDatabase('a PAID callback the gateway refused, redelivered by Xendit
     h.serve(createApp({ ...h.deps, stores: { ...h.stores, callbacks } }));
   };
 
-  it('answered 500, the payment is booked by reconcile meanwhile; the callback redelivered 15 minutes later is accepted and Xero still has one payment and one fee', async () => {
+  it('answered 503 (database unreachable), the payment is booked by reconcile meanwhile; the callback redelivered 15 minutes later is accepted and Xero still has one payment and one fee', async () => {
     const inv = h.addInvoice({});
     await request(h.app).get(h.payUrl(inv.invoiceNumber)).expect(303);
     const x = h.sims.xendit.listInvoices().at(-1)!;
     databaseDown();
     const refused = await h.sims.xendit.pay(x.id);
-    assert.equal(refused?.responseStatus, 500);
+    assert.equal(refused?.responseStatus, 503);
     h.serve(h.app); // the database is back
     assert.equal(await h.count('callback_events'), 0);
 
