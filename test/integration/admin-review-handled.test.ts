@@ -4,11 +4,12 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
 import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { page, PASSWORD, seedAdminCast, signedIn, versionOf, type Agent } from '../helpers/admin.js';
+import { page, PASSWORD, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, adminPaymentPath, adminReviewHandledPath, adminReviewRetryPath, paths } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { hashPassword } from '../../app/admin/auth/passwords.js';
 import { enqueueJob } from '../helpers/jobs.js';
+import { pickSettlementOnPage, withdrawalRefusedByXero } from '../helpers/withdrawal-review.js';
 
 /**
  * Mark as handled on a merchant's "Needs review" page: a person did by hand what the item was for
@@ -17,11 +18,9 @@ import { enqueueJob } from '../helpers/jobs.js';
  */
 describeEachDatabase('admin: needs review, marked as handled by hand', ({ db }) => {
   let h: Harness;
-  let savings: { accountId: string; code: string };
   beforeEach(async () => {
     h = await createHarness(db());
     await seedAdminCast(h, db());
-    savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account');
   });
   afterEach(() => h.close());
 
@@ -38,32 +37,8 @@ describeEachDatabase('admin: needs review, marked as handled by hand', ({ db }) 
   });
   const mark = (agent: Agent, jobId: number, body: Record<string, unknown>) => agent.post(adminReviewHandledPath(h.merchant.id, jobId)).type('form').send(body);
 
-  async function pickSettlement(agent: Agent, accountId: string) {
-    const path = adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
-    const form = await page(agent, path);
-    const version = versionOf(form.$, 'form[action$="/settings/settlement"]');
-    await agent
-      .post(adminMerchantPath(h.merchant.id, 'adminMerchantSettlement'))
-      .type('form')
-      .send({ _csrf: form.csrf(), version, settlement_IDR: accountId })
-      .expect(303);
-  }
-
   /** A withdrawal Xero refused (its settlement bank account archived in Xero since). */
-  async function withdrawalInReview(owner: Agent) {
-    await pickSettlement(owner, savings.accountId);
-    h.sims.xero.test.archiveAccount(h.tenantId, savings.accountId);
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    await h.sims.xendit.settle(x.id);
-    await h.worker.drain();
-    h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000);
-    await list();
-    await h.worker.drain();
-    const job = await jobOf('record-withdrawal');
-    assert.equal(job.state, 'needs_review');
-    return job;
-  }
+  const withdrawalInReview = async (owner: Agent) => (await withdrawalRefusedByXero(h, (accountId) => pickSettlementOnPage(h, owner, accountId))).job;
 
   it('takes the item out of review with the note: audited, counted nowhere, never queued again; a second mark is a 409 that writes nothing', async () => {
     const owner = await signedIn(h.app, 'a@toko.test');

@@ -6,7 +6,7 @@ import request from 'supertest';
 import * as cheerio from 'cheerio';
 import { describeEachDatabase } from '../helpers/db.js';
 import { addedAtTheTestsStart, box, createHarness, paidThroughGateway, REFUNDABLE, refundWebhook, type Harness } from '../helpers/harness.js';
-import { page, PASSWORD, seedAdminCast, signedIn, versionOf, type Agent } from '../helpers/admin.js';
+import { page, PASSWORD, seedAdminCast, signedIn, type Agent } from '../helpers/admin.js';
 import { adminMerchantPath, adminPaymentPath, adminReviewRetryPath, paths } from '../../app/paths.js';
 import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
 import { jobRow } from '../../app/jobs/enqueue.js';
@@ -16,6 +16,7 @@ import type { Merchant } from '../../app/store/merchants.js';
 import { createApp } from '../../app/server.js';
 import { createStores } from '../../app/store/index.js';
 import { enqueueJob } from '../helpers/jobs.js';
+import { pickSettlementOnPage, withdrawalRefusedByXero } from '../helpers/withdrawal-review.js';
 
 /**
  * A merchant's "Needs review" page: what the worker stopped trying to book besides payments, each
@@ -42,36 +43,13 @@ describeEachDatabase('admin: needs review, besides payments, and its Retry', ({ 
       .type('form')
       .send(csrf === undefined ? {} : { _csrf: csrf });
 
-  /** The settlement bank account for IDR, picked on the settings page. */
-  async function pickSettlement(agent: Agent, accountId: string) {
-    const path = adminMerchantPath(h.merchant.id, 'adminMerchantSettings');
-    const form = await page(agent, path);
-    const version = versionOf(form.$, 'form[action$="/settings/settlement"]');
-    await agent
-      .post(adminMerchantPath(h.merchant.id, 'adminMerchantSettlement'))
-      .type('form')
-      .send({ _csrf: form.csrf(), version, settlement_IDR: accountId })
-      .expect(303);
-  }
+  const pickSettlement = (agent: Agent, accountId: string) => pickSettlementOnPage(h, agent, accountId);
 
-  /**
-   * A withdrawal Xero refused: the settlement bank account picked was archived in Xero since, and
-   * an archived account takes no new entries (a Bank Transfer to it is a 400).
-   */
+  /** A withdrawal Xero refused (its settlement bank account archived in Xero since); nothing booked. */
   async function withdrawalInReview(owner: Agent) {
-    await pickSettlement(owner, savings.accountId);
-    h.sims.xero.test.archiveAccount(h.tenantId, savings.accountId);
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    await h.sims.xendit.settle(x.id);
-    await h.worker.drain();
-    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000);
-    await list();
-    await h.worker.drain();
-    const job = await jobOf('record-withdrawal');
-    assert.equal(job.state, 'needs_review');
+    const refused = await withdrawalRefusedByXero(h, (accountId) => pickSettlement(owner, accountId));
     assert.equal(transfers().length, 0);
-    return { w, job };
+    return refused;
   }
 
   it('lists a withdrawal Xero refused with its reason; Retry after the fix books it once, and a second Retry queues nothing', async () => {

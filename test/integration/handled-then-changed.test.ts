@@ -1,8 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { pino } from 'pino';
 import { describeEachDatabase } from '../helpers/db.js';
-import { createHarness, paidThroughGateway, type Harness } from '../helpers/harness.js';
-import { listWithdrawalsJob } from '../../app/jobs/sync/list-withdrawals.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { listWithdrawals, withdrawalRefusedByXero } from '../helpers/withdrawal-review.js';
 import { HANDLED_CHANGED } from '../../app/store/job-rows.js';
 
 describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) => {
@@ -11,7 +10,6 @@ describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) =
     h = await createHarness(db());
   });
   afterEach(() => h.close());
-  const list = () => listWithdrawalsJob({ stores: h.stores, xendit: h.sims.xenditClient, clock: h.clock, logger: pino({ level: 'silent' }) })();
   const markHandled = async (jobId: number, xenditTransactionId: string, note: string) => {
     const { updated_at } = await h.stores.db.selectFrom('jobs').select('updated_at').where('id', '=', jobId).executeTakeFirstOrThrow();
     const who = { userId: null, userEmail: 'owner@toko.test' };
@@ -33,25 +31,16 @@ describeEachDatabase('a job handled by hand, then changed at Xendit', ({ db }) =
 
   it('a withdrawal handled by hand that Xendit then reverses is back in review and a person is told; nothing is sent for it', async () => {
     // The settlement account archived in Xero: the withdrawal cannot be booked and goes to review.
-    const savings = h.sims.xero.bankAccountFor(h.tenantId, 'Business Savings Account');
-    await h.stores.settlements.saveAndResume(h.merchant.id, { IDR: savings.accountId }, () => 'unused', h.clock());
-    h.sims.xero.test.archiveAccount(h.tenantId, savings.accountId);
-    const { x } = await paidThroughGateway(h);
-    await h.worker.drain();
-    await h.sims.xendit.settle(x.id);
-    await h.worker.drain();
-    const w = h.sims.xendit.test.withdraw(h.merchant.xenditSecretKey, 'IDR', 100_000);
-    await list();
-    await h.worker.drain();
-    const job = (await h.stores.jobs.list()).find((j) => j.kind === 'record-withdrawal')!;
-    assert.equal(job.state, 'needs_review');
+    const { w, job } = await withdrawalRefusedByXero(h, (accountId) =>
+      h.stores.settlements.saveAndResume(h.merchant.id, { IDR: accountId }, () => 'unused', h.clock()),
+    );
     assert.equal(await markHandled(job.id, w.id, 'booked the transfer out by hand'), true);
     const transfersBefore = h.sims.xero.test.bankTransfers(h.tenantId).length;
 
     // Xendit reverses it: the money is back in its balance, which the person's hand booking did not know.
     h.clock.advance(60 * 60_000);
     h.sims.xendit.test.reverseWithdrawal(h.merchant.xenditSecretKey, w.id);
-    await list();
+    await listWithdrawals(h);
     await h.worker.drain();
 
     const after = await h.stores.jobs.byId(job.id);
